@@ -1,0 +1,137 @@
+/**
+ * The connector contract: the code that sits behind an institution, logs in with an end user's
+ * credentials and (from the link-data issue on) extracts resources.
+ *
+ * Terminology
+ * - institution definition: the catalogue entry a connector declares (what `GET /api/institutions/` shows).
+ * - credentials: what the end user typed in the login form (`form_fields`); never logged, only sealed by the vault.
+ * - connector state: opaque JSON a connector keeps per link between logins (e.g. "this password was rotated").
+ *   The server stores it sealed next to the credentials and hands it back on the next login.
+ * - challenge: an MFA step. The connector returns it with `pending`, opaque state the server keeps sealed in
+ *   the MFA session and passes back to `answerChallenge` with the user's token.
+ *
+ * Connectors signal failures by throwing the domain errors of `./errors.ts` (InvalidCredentialsError,
+ * InstitutionDownError, InstitutionTimeoutError...), never HTTP errors.
+ */
+
+export const INSTITUTION_TYPES = ['bank', 'fiscal', 'employment'] as const;
+export type InstitutionType = (typeof INSTITUTION_TYPES)[number];
+
+export const RESOURCES = [
+  'ACCOUNTS',
+  'TRANSACTIONS',
+  'OWNERS',
+  'BALANCES',
+  'INVOICES',
+  'TAX_RETURNS',
+  'TAX_STATUS',
+  'TAX_COMPLIANCE_STATUS',
+  'EMPLOYMENT_RECORDS',
+] as const;
+export type ResourceName = (typeof RESOURCES)[number];
+
+/** Names a login form field may have; they are also the credential keys of `Credentials`. */
+export const CREDENTIAL_FIELDS = ['username', 'username2', 'username3', 'password', 'password2', 'username_type'] as const;
+export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
+
+export interface FormFieldValue {
+  code: string;
+  label: string;
+  validation: string;
+  validation_message: string;
+  placeholder: string;
+}
+
+/** One field of an institution's login form, exactly as Belvo's `InstitutionsFormField`. */
+export interface FormField {
+  name: CredentialField;
+  type: 'text' | 'password' | 'select';
+  label: string;
+  /** A regular expression (JavaScript and PostgreSQL compatible) the value must match. */
+  validation: string;
+  placeholder: string;
+  validation_message: string;
+  /** For `select` fields (`username_type`): the allowed codes. */
+  values?: FormFieldValue[];
+  /** Vinculo extension: the field may be left out (never shown in Belvo's catalogue). */
+  optional?: boolean;
+}
+
+export interface InstitutionFeature {
+  name: string;
+  description: string;
+}
+
+/** What a connector declares about one institution. `status` is runtime state, kept by the server. */
+export interface InstitutionDefinition {
+  /** Stable integer id; never reuse one. */
+  id: number;
+  /** Belvo code, `<brand>_<country>_<kind>`, e.g. `erebor_mx_retail`. */
+  name: string;
+  type: InstitutionType;
+  display_name: string;
+  website: string | null;
+  country_codes: string[];
+  primary_color: string;
+  logo: string | null;
+  icon_logo: string | null;
+  text_logo: string | null;
+  form_fields: FormField[];
+  features: InstitutionFeature[];
+  resources: ResourceName[];
+  integration_type: 'credentials' | 'openbanking';
+}
+
+/** What the end user typed. Only the fields of the institution's form are present. */
+export type Credentials = Partial<Record<CredentialField, string>>;
+
+export type ConnectorState = Record<string, unknown>;
+
+/** Belvo's `token_generation_data`, shown to the end user to produce the token. */
+export interface TokenGenerationData {
+  instructions: string;
+  type: string;
+  value: string | null;
+  /** false: the user confirms elsewhere (QR, push); the resume call carries no token. */
+  expects_user_input: boolean;
+}
+
+export interface LoginRequest {
+  institution: InstitutionDefinition;
+  credentials: Credentials;
+  /** A token sent up front (register / PUT `token`). */
+  token?: string;
+  /** State saved from this link's previous logins; `{}` for a new link. */
+  state: ConnectorState;
+  /** Why the server logs in, so a connector can behave like a real institution does on first vs later logins. */
+  purpose: 'register' | 'update' | 'access';
+}
+
+export type LoginOutcome =
+  | { kind: 'success'; state: ConnectorState }
+  | { kind: 'challenge'; challenge: TokenGenerationData; pending: ConnectorState };
+
+export interface ChallengeAnswer {
+  institution: InstitutionDefinition;
+  credentials: Credentials;
+  /** The `pending` object returned with the challenge. */
+  pending: ConnectorState;
+  /** The user's token; undefined when `expects_user_input` was false. */
+  token?: string;
+}
+
+/**
+ * A connector serves one or more institutions. Methods must be safe to call concurrently for
+ * different links; the server guarantees one open institution session per link at a time.
+ */
+export interface Connector {
+  /** The institutions this connector serves; the catalogue is built from these. */
+  readonly institutions: readonly InstitutionDefinition[];
+  /**
+   * Logs in. Resolves `success` (with the state to keep) or `challenge` (MFA needed).
+   * Throws InvalidCredentialsError, InstitutionDownError, InstitutionTimeoutError, ...
+   */
+  login(request: LoginRequest): Promise<LoginOutcome>;
+  /** Answers an MFA challenge. A wrong token throws InvalidCredentialsError; may return a further challenge. */
+  answerChallenge(answer: ChallengeAnswer): Promise<LoginOutcome>;
+}

@@ -1,0 +1,61 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './embedded-lock.js';
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { pglitePool } from './pglite-pool.js';
+
+export type StoreKind = 'embedded' | 'postgres';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly kind: StoreKind;
+  close(): Promise<void>;
+}
+
+export type StoreOptions =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  /** `dataDir: null` keeps the database in memory (tests). */
+  | { kind: 'embedded'; dataDir: string | null; owner?: string; loadDataDir?: Blob };
+
+// Return timestamps/dates the same way on both stores (pg parses them itself; keep int8 as string).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
+  try {
+    const pglite = options.dataDir
+      ? new PGlite(`${options.dataDir}/pgdata`)
+      : new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    await pglite.waitReady;
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+    return {
+      db,
+      kind: 'embedded',
+      async close() {
+        await db.destroy();
+        await pglite.close();
+        unlock();
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies pending migrations; returns the names applied. Throws on the first failure. */
+export async function migrate(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,33 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+
+/**
+ * Lets Kysely's PostgresDialect drive PGlite. PGlite is one connection in one process, so the
+ * "pool" hands out a single client at a time: a Kysely transaction holds it from BEGIN to
+ * COMMIT and every other query waits its turn (a FIFO promise chain).
+ */
+export function pglitePool(db: PGlite): PostgresPool {
+  let tail: Promise<void> = Promise.resolve();
+  const client = {
+    async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
+      const r = await db.query<R>(sql, parameters as unknown[]);
+      return {
+        command: (r.command ?? 'SELECT') as PostgresQueryResult<R>['command'],
+        rowCount: r.rowCount ?? r.affectedRows ?? r.rows.length,
+        rows: r.rows,
+      };
+    },
+  };
+  return {
+    connect() {
+      let release!: () => void;
+      const turn = new Promise<void>((resolve) => (release = resolve));
+      const ready = tail;
+      tail = tail.then(() => turn);
+      return ready.then(() => ({ ...client, release: () => release() }) as unknown as PostgresPoolClient);
+    },
+    async end() {
+      await tail;
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table interfaces: the one description of what is stored. Row types for queries are derived
+ * from these (`Selectable`/`Insertable`); migrations are typed against `Kysely<any>` instead,
+ * so they never depend on today's shape.
+ */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  /** Per-tenant HMAC key for institution_user_id, base64. */
+  user_id_key: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  /** The public "secret key id" of Basic auth. */
+  id: string;
+  tenant_id: string;
+  /** scrypt hash: `scrypt$N$r$p$salt$hash` (base64 parts). */
+  password_hash: string;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface InstitutionsTable {
+  id: number;
+  name: string;
+  type: string;
+  display_name: string;
+  website: string | null;
+  country_codes: string[];
+  primary_color: string;
+  logo: string | null;
+  icon_logo: string | null;
+  text_logo: string | null;
+  form_fields: ColumnType<unknown, string, string>;
+  features: ColumnType<unknown, string, string>;
+  resources: string[];
+  integration_type: string;
+  status: string;
+}
+
+export interface LinksTable {
+  id: string;
+  tenant_id: string;
+  institution: string;
+  access_mode: string;
+  status: string;
+  refresh_rate: string | null;
+  created_by: string;
+  external_id: string | null;
+  institution_user_id: string;
+  credentials_storage: string;
+  stale_in: string | null;
+  fetch_resources: string[];
+  fetch_historical: boolean;
+  last_accessed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  /** When the stored credentials must be deleted (`credentials_storage: Nd`). */
+  credentials_expire_at: Timestamp | null;
+  /** Held while an institution session is open for this link (too_many_sessions guard). */
+  session_lease_until: Timestamp | null;
+  session_lease_token: string | null;
+}
+
+/** A sealed envelope (see src/vault): data key wrapped by master key `key_id`. */
+export interface SealedColumns {
+  key_id: string;
+  wrapped_key: string;
+  ciphertext: string;
+}
+
+export interface LinkCredentialsTable extends SealedColumns {
+  link_id: string;
+  updated_at: Timestamp;
+}
+
+export interface MfaSessionsTable extends SealedColumns {
+  id: string;
+  link_id: string;
+  tenant_id: string;
+  purpose: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  institutions: InstitutionsTable;
+  links: LinksTable;
+  link_credentials: LinkCredentialsTable;
+  mfa_sessions: MfaSessionsTable;
+}
+
+export type Tenant = Selectable<TenantsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type InstitutionRow = Selectable<InstitutionsTable>;
+export type LinkRow = Selectable<LinksTable>;
+export type NewLink = Insertable<LinksTable>;
+export type LinkUpdate = Updateable<LinksTable>;
+export type MfaSessionRow = Selectable<MfaSessionsTable>;
+export type Sealed = SealedColumns;
