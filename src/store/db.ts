@@ -11,6 +11,8 @@ export type StoreKind = 'embedded' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly kind: StoreKind;
+  /** The embedded engine, when the store is embedded (tests dump it as a template). */
+  readonly pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return {
       db,
       kind: 'embedded',
+      pglite,
       async close() {
         await db.destroy();
         await pglite.close();

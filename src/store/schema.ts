@@ -23,6 +23,8 @@ export interface ApiKeysTable {
   tenant_id: string;
   /** scrypt hash: `scrypt$N$r$p$salt$hash` (base64 parts). */
   password_hash: string;
+  /** Shown as links' `created_by`. */
+  user_id: string;
   created_at: CreatedAt;
   revoked_at: Timestamp | null;
 }

@@ -15,6 +15,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'uuid', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
     .addColumn('password_hash', 'text', (c) => c.notNull())
+    // The "user" a key acts as: links it creates carry it as `created_by`.
+    .addColumn('user_id', 'uuid', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('revoked_at', 'timestamptz')
     .execute();
@@ -46,7 +48,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('access_mode', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('refresh_rate', 'text')
-    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'uuid', (c) => c.notNull())
     .addColumn('external_id', 'text')
     .addColumn('institution_user_id', 'text', (c) => c.notNull())
     .addColumn('credentials_storage', 'text', (c) => c.notNull())

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from './config.js';
+import { VinculoError } from './errors.js';
+import { migrate, openStore } from './store/db.js';
+import { openServices, storeOptions } from './server.js';
+import { loadKeyring, rotateDevKeyring, rotateMaster, Vault } from './vault/index.js';
+
+const USAGE = `Usage: vinculo <command>
+
+  keys create [--tenant NAME] [--json]   create an API key (prints its password once)
+  keys list                              list API keys
+  keys revoke ID                         revoke an API key
+  keys rotate-master                     re-wrap stored credentials under the current master key
+  institutions list                      list the institution catalogue
+  migrate                                apply database migrations
+
+The store is the server's: DATABASE_URL, or the embedded store in VINCULO_DATA_DIR (./data),
+which only one process can open at a time (stop the server first).`;
+
+const OWNER = 'vinculo cli';
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+async function withServices<T>(config: Config, fn: (s: Awaited<ReturnType<typeof openServices>>['services']) => Promise<T>) {
+  const { store, services } = await openServices({ config, warn: (m) => process.stderr.write(`warning: ${m}\n`) }, OWNER);
+  try {
+    return await fn(services);
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { tenant: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+
+  switch (`${command} ${sub ?? ''}`.trim()) {
+    case 'migrate': {
+      const store = await openStore(storeOptions(config, OWNER));
+      try {
+        const applied = await migrate(store.db);
+        out(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'keys create':
+      return withServices(config, async ({ tenants }) => {
+        const key = await tenants.createKey({ tenant: values.tenant });
+        if (values.json) out(JSON.stringify({ tenant: key.tenant, id: key.id, password: key.password }));
+        else out(`tenant:   ${key.tenant}\nid:       ${key.id}\npassword: ${key.password}\n(the password is shown only this once)`);
+        return 0;
+      });
+    case 'keys list':
+      return withServices(config, async ({ tenants }) => {
+        for (const k of await tenants.listKeys()) {
+          out([k.id, k.tenant, k.created_at.toISOString(), k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active'].join('\t'));
+        }
+        return 0;
+      });
+    case 'keys revoke':
+      if (!arg) throw new VinculoError('usage', 'keys revoke needs the key id');
+      return withServices(config, async ({ tenants }) => {
+        if (!(await tenants.revokeKey(arg))) {
+          out(`no active key ${arg}`);
+          return 1;
+        }
+        out(`revoked ${arg}`);
+        return 0;
+      });
+    case 'keys rotate-master': {
+      // Development: add a new key to the generated keyring. Production: VINCULO_MASTER_KEY is the
+      // new key and VINCULO_PREVIOUS_MASTER_KEYS the old ones, already deployed to the servers.
+      const keyring = config.masterKey
+        ? loadKeyring({ masterKey: config.masterKey, previousKeys: [...config.previousMasterKeys], dataDir: config.dataDir, production: config.production, warn: () => {} })
+        : rotateDevKeyring(config.dataDir);
+      const store = await openStore(storeOptions(config, OWNER));
+      try {
+        await migrate(store.db);
+        const { rewrapped } = await rotateMaster(store.db, new Vault(keyring));
+        out(`re-wrapped ${rewrapped} sealed value(s) under the current master key`);
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'institutions list':
+      return withServices(config, async ({ institutions }) => {
+        const { results } = await institutions.list({}, { page: 1, pageSize: 1000, limit: 1000, offset: 0 });
+        for (const i of results) out([i.id, i.name, i.type, i.country_codes.join(','), i.status, i.resources.join(',')].join('\t'));
+        return 0;
+      });
+    default:
+      process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`vinculo: ${err instanceof VinculoError || err instanceof TypeError ? err.message : String(err?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);

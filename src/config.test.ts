@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from './config.js';
+
+describe('config', () => {
+  it('has working defaults and is frozen', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8000);
+    assert.equal(c.databaseUrl, null);
+    assert.ok(c.dataDir.endsWith('/data'));
+    assert.ok(Object.isFrozen(c));
+  });
+  it('lists every problem at once', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'x', DATABASE_URL: 'mysql://', VINCULO_SECRET_KEY_ID: 'k', NODE_ENV: 'production' }),
+      (e: Error) => ['PORT', 'DATABASE_URL', 'VINCULO_SECRET_KEY_PASSWORD', 'VINCULO_MASTER_KEY'].every((s) => e.message.includes(s)),
+    );
+  });
+  it('reads the store, bootstrap key and sandbox settings', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://h/db',
+      VINCULO_SECRET_KEY_ID: 'boot',
+      VINCULO_SECRET_KEY_PASSWORD: 'a-long-password',
+      VINCULO_SANDBOX_DOWN: 'a_mx_retail, b_mx_retail',
+    });
+    assert.equal(c.databaseUrl, 'postgres://h/db');
+    assert.deepEqual(c.bootstrapKey, { id: 'boot', password: 'a-long-password' });
+    assert.deepEqual(c.sandboxDown, ['a_mx_retail', 'b_mx_retail']);
+  });
+});

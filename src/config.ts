@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { VinculoError } from './errors.js';
+
+/**
+ * All configuration, read from the environment once at boot, checked (every problem listed at
+ * once) and frozen. Nothing else in the code reads `process.env`; the result is passed down.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly production: boolean;
+  /** Embedded database and, in development, the generated master keyring. */
+  readonly dataDir: string;
+  /** `null` → embedded PGlite store in `dataDir`. */
+  readonly databaseUrl: string | null;
+  /** Make sure this API key exists at start (non-interactive first key). */
+  readonly bootstrapKey: { readonly id: string; readonly password: string } | null;
+  readonly masterKey: string | null;
+  readonly previousMasterKeys: readonly string[];
+  /** Institutions that start with status `down`. */
+  readonly sandboxDown: readonly string[];
+  /** Lifetime of an MFA session (the 428 `expiry`), seconds. */
+  readonly mfaSessionTtl: number;
+  readonly logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer in ${min}..${max}`);
+    return n;
+  };
+  const list = (name: string) =>
+    (env[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres://');
+
+  const keyId = env.VINCULO_SECRET_KEY_ID?.trim();
+  const keyPassword = env.VINCULO_SECRET_KEY_PASSWORD;
+  if (Boolean(keyId) !== Boolean(keyPassword)) {
+    problems.push('VINCULO_SECRET_KEY_ID and VINCULO_SECRET_KEY_PASSWORD must be set together');
+  }
+  if (keyPassword !== undefined && keyPassword.length > 0 && keyPassword.length < 12) {
+    problems.push('VINCULO_SECRET_KEY_PASSWORD must be at least 12 characters');
+  }
+
+  const config: Config = {
+    port: int('PORT', 8000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    production: env.NODE_ENV === 'production',
+    dataDir: resolve(env.VINCULO_DATA_DIR?.trim() || './data'),
+    databaseUrl,
+    bootstrapKey: keyId && keyPassword ? { id: keyId, password: keyPassword } : null,
+    masterKey: env.VINCULO_MASTER_KEY?.trim() || null,
+    previousMasterKeys: list('VINCULO_PREVIOUS_MASTER_KEYS'),
+    sandboxDown: list('VINCULO_SANDBOX_DOWN'),
+    mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+  };
+  if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
+  if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);
+  return Object.freeze(config);
+}

@@ -1,0 +1,1 @@
+export { EREBOR_INSTITUTIONS, ereborConnector } from './erebor-connector.js';

@@ -1,0 +1,1 @@
+export { GOTHAM_INSTITUTIONS, gothamConnector } from './gotham-connector.js';

@@ -1,0 +1,1 @@
+export { GRINGOTTS_INSTITUTIONS, gringottsConnector } from './gringotts-connector.js';

@@ -1,0 +1,1 @@
+export { HEIMDALL_INSTITUTIONS, heimdallConnector } from './heimdall-connector.js';

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Institutions } from '../institutions/service.js';
+import type { Links } from '../links/service.js';
+import type { Tenants } from '../tenants/service.js';
+import { basicAuth } from './auth.js';
+import { apiError, registerErrorHandling } from './errors.js';
+import { institutionRoutes } from './routes/institutions.js';
+import { linkRoutes } from './routes/links.js';
+import { registerShaping } from './shape.js';
+
+export interface AppServices {
+  tenants: Tenants;
+  institutions: Institutions;
+  links: Links;
+}
+
+/** Never log credentials: no bodies are logged, and these header/body paths are censored anyway. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  '*.password2',
+  '*.token',
+  '*.private_key',
+  '*.certificate',
+];
+
+/**
+ * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
+ * handler, request ids as 32 hex (also in X-Request-Id and every log line).
+ */
+export async function buildApp(services: AppServices, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID().replaceAll('-', ''),
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+  registerShaping(app);
+  // The SDK sends `Content-Type: application/json` on DELETE with no body: that is not a parse error.
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : json(req, body as string, done),
+  );
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  // Unknown path → 404; known path with another method → 405 (fastify alone says 404 to both).
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = route.url.replace(/\/+$/, '').replace(/:[^/]+/g, '[^/]+');
+    for (const method of [route.method].flat()) routes.push({ pattern: new RegExp(`^${source}/?$`), method });
+  });
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length) {
+      reply.header('allow', allowed.join(', '));
+      throw apiError('method_not_allowed', `Method "${req.method}" not allowed.`);
+    }
+    throw apiError('not_found');
+  });
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', basicAuth(services.tenants));
+    api.get('/api/', async () => ({ institutions: '/api/institutions/', links: '/api/links/' }));
+    await api.register(institutionRoutes, { institutions: services.institutions });
+    await api.register(linkRoutes, { links: services.links });
+  });
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal, Tenants } from '../tenants/service.js';
+import { apiError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/** Reads `Authorization: Basic base64(id:password)`; null when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): { id: string; password: string } | null {
+  if (!header) return null;
+  const [scheme, value] = header.split(' ', 2);
+  if (scheme?.toLowerCase() !== 'basic' || !value) return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return { id: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** onRequest hook: every API route needs a valid secret key pair. */
+export function basicAuth(tenants: Tenants) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const pair = parseBasicAuth(request.headers.authorization);
+    const principal = pair && (await tenants.authenticate(pair.id, pair.password));
+    if (!principal) throw apiError('authentication_failed');
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,18 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Institutions } from '../../institutions/service.js';
+import { pageRequest, toPage } from '../pagination.js';
+
+/** /api/institutions/ — the read-only catalogue. */
+export const institutionRoutes: FastifyPluginAsyncTypebox<{ institutions: Institutions }> = async (app, { institutions }) => {
+  app.get('/api/institutions/', async (req) => {
+    const query = req.query as Record<string, unknown>;
+    const page = pageRequest(query);
+    const { count, results } = await institutions.list(query, page);
+    return toPage(req, page, count, results);
+  });
+
+  app.get('/api/institutions/:id/', { schema: { params: Type.Object({ id: Type.String() }) } }, async (req) =>
+    institutions.get(req.params.id),
+  );
+};

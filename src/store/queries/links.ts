@@ -1,0 +1,90 @@
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, LinkRow, LinkUpdate, NewLink, Sealed } from '../schema.js';
+
+type Db = Kysely<Database>;
+
+export function findLink(db: Db, tenantId: string, id: string): Promise<LinkRow | undefined> {
+  return db.selectFrom('links').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** The tenant's links, filtered by `where`, newest first (id breaks ties so pages are stable). */
+export async function pageLinks(
+  db: Db,
+  tenantId: string,
+  where: <QB extends SelectQueryBuilder<Database, 'links', any>>(qb: QB) => QB,
+  page: { limit: number; offset: number },
+): Promise<{ count: number; rows: LinkRow[] }> {
+  const base = where(db.selectFrom('links').where('links.tenant_id', '=', tenantId));
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    base.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { count: count.count, rows };
+}
+
+export async function insertLink(db: Db, row: NewLink): Promise<LinkRow> {
+  return db.insertInto('links').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateLink(db: Db, id: string, changes: LinkUpdate): Promise<LinkRow> {
+  return db
+    .updateTable('links')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function deleteLink(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('links').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * Takes the link's institution-session lease (the too_many_sessions guard) unless another holder's
+ * lease is still running. Works across processes: the UPDATE is atomic in PostgreSQL.
+ */
+export async function acquireSessionLease(db: Db, id: string, token: string, ttlSeconds: number): Promise<boolean> {
+  const r = await db
+    .updateTable('links')
+    .set({
+      session_lease_token: token,
+      session_lease_until: sql`now() + make_interval(secs => ${ttlSeconds})`,
+    })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('session_lease_until', 'is', null), eb('session_lease_until', '<', sql<Date>`now()`)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function releaseSessionLease(db: Db, id: string, token: string): Promise<void> {
+  await db
+    .updateTable('links')
+    .set({ session_lease_token: null, session_lease_until: null })
+    .where('id', '=', id)
+    .where('session_lease_token', '=', token)
+    .execute();
+}
+
+/** The sealed credentials of a link, unless absent or past `credentials_expire_at`. */
+export function findCredentials(db: Db, linkId: string): Promise<Sealed | undefined> {
+  return db
+    .selectFrom('link_credentials')
+    .innerJoin('links', 'links.id', 'link_credentials.link_id')
+    .select(['link_credentials.key_id', 'link_credentials.wrapped_key', 'link_credentials.ciphertext'])
+    .where('link_credentials.link_id', '=', linkId)
+    .where((eb) => eb.or([eb('links.credentials_expire_at', 'is', null), eb('links.credentials_expire_at', '>', sql<Date>`now()`)]))
+    .executeTakeFirst();
+}
+
+export async function saveCredentials(db: Db, linkId: string, sealed: Sealed): Promise<void> {
+  await db
+    .insertInto('link_credentials')
+    .values({ link_id: linkId, ...sealed, updated_at: new Date() })
+    .onConflict((oc) => oc.column('link_id').doUpdateSet({ ...sealed, updated_at: new Date() }))
+    .execute();
+}
+
+export async function deleteCredentials(db: Db, linkId: string): Promise<void> {
+  await db.deleteFrom('link_credentials').where('link_id', '=', linkId).execute();
+}

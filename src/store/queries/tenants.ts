@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+type Db = Kysely<Database>;
+
+export function findTenantByName(db: Db, name: string) {
+  return db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export function findTenantById(db: Db, id: string) {
+  return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertTenant(db: Db, row: { id: string; name: string; user_id_key: string }) {
+  return db.insertInto('tenants').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertApiKey(
+  db: Db,
+  row: { id: string; tenant_id: string; password_hash: string; user_id: string },
+) {
+  await db.insertInto('api_keys').values(row).execute();
+}
+
+/** The key with its tenant, for authentication. Revoked keys are returned too (caller checks). */
+export function findApiKey(db: Db, id: string) {
+  return db
+    .selectFrom('api_keys')
+    .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+    .select([
+      'api_keys.id',
+      'api_keys.password_hash',
+      'api_keys.user_id',
+      'api_keys.revoked_at',
+      'api_keys.created_at',
+      'tenants.id as tenant_id',
+      'tenants.name as tenant_name',
+      'tenants.user_id_key',
+    ])
+    .where('api_keys.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function listApiKeys(db: Db) {
+  return db
+    .selectFrom('api_keys')
+    .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+    .select(['api_keys.id', 'api_keys.created_at', 'api_keys.revoked_at', 'tenants.name as tenant'])
+    .orderBy('tenants.name')
+    .orderBy('api_keys.created_at')
+    .execute();
+}
+
+export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
+  const r = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
