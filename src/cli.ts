@@ -80,12 +80,13 @@ async function run(argv: string[]): Promise<number> {
     case 'keys rotate-master': {
       // Development: add a new key to the generated keyring. Production: VINCULO_MASTER_KEY is the
       // new key and VINCULO_PREVIOUS_MASTER_KEYS the old ones, already deployed to the servers.
-      const keyring = config.masterKey
-        ? loadKeyring({ masterKey: config.masterKey, previousKeys: [...config.previousMasterKeys], dataDir: config.dataDir, production: config.production, warn: () => {} })
-        : rotateDevKeyring(config.dataDir);
+      // Open (on embedded: lock) the store first, so a rotation that cannot run leaves the keyring alone.
       const store = await openStore(storeOptions(config, OWNER));
       try {
         await migrate(store.db);
+        const keyring = config.masterKey
+          ? loadKeyring({ masterKey: config.masterKey, previousKeys: [...config.previousMasterKeys], dataDir: config.dataDir, production: config.production, warn: () => {} })
+          : rotateDevKeyring(config.dataDir);
         const { rewrapped } = await rotateMaster(store.db, new Vault(keyring));
         out(`re-wrapped ${rewrapped} sealed value(s) under the current master key`);
       } finally {

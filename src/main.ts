@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { LOG_REDACT } from './http/app.js';
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   await vinculo.app.listen({ port: config.port, host: config.host });
-  logger.info({ store: vinculo.store.kind, port: config.port }, 'vinculo is ready');
+  const { port } = vinculo.app.server.address() as AddressInfo;
+  logger.info({ store: vinculo.store.kind, port }, 'vinculo is ready');
 }
 
 main().catch((err) => {

@@ -135,3 +135,47 @@ export interface Connector {
   /** Answers an MFA challenge. A wrong token throws InvalidCredentialsError; may return a further challenge. */
   answerChallenge(answer: ChallengeAnswer): Promise<LoginOutcome>;
 }
+
+// ---- Data extraction (link-data issue) --------------------------------------------------------
+
+/**
+ * One object extracted from the institution, in Belvo's shape for its resource but WITHOUT the
+ * fields the server owns (`id`, `link`, `created_at`, and for transactions/balances the embedded
+ * `account` object). `internal_identification` is the institution's own stable id: the server
+ * upserts on it, so extracting the same object twice never duplicates it.
+ */
+export interface ExtractedRecord {
+  internal_identification: string;
+  /** Transactions and balances: the `internal_identification` of their account. */
+  account_internal_identification?: string;
+  /** The rest of the Belvo object (e.g. for an account: category, balance, currency...). */
+  [field: string]: unknown;
+}
+
+export interface ExtractRequest {
+  institution: InstitutionDefinition;
+  credentials: Credentials;
+  /** The link's connector state after its latest successful login. */
+  state: ConnectorState;
+  resource: ResourceName;
+  /** The server's clock; extraction never reads the wall clock itself (deterministic tests). */
+  now: Date;
+  /** Inclusive `YYYY-MM-DD` window (transactions, balances, invoices, monthly tax returns). */
+  dateFrom?: string;
+  dateTo?: string;
+  /** Restrict to one account (its internal_identification). */
+  account?: string;
+  /** Invoices: INFLOW | OUTFLOW. Tax returns: yearly | monthly. */
+  type?: string;
+  /** Yearly tax returns: inclusive range of fiscal years. */
+  yearFrom?: number;
+  yearTo?: number;
+  attachXml?: boolean;
+  attachPdf?: boolean;
+}
+
+/** A connector that can extract data implements this besides `Connector`. */
+export interface DataConnector extends Connector {
+  /** Extracts one resource after a successful login. Throws the same domain errors as `login`. */
+  extract(request: ExtractRequest): Promise<ExtractedRecord[]>;
+}

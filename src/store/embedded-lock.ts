@@ -7,15 +7,25 @@ import { VinculoError } from '../errors.js';
  * holding the owner's pid makes the second one stop with a clear message instead; a lock left by
  * a dead process is taken over.
  */
+const heldHere = new Set<string>();
+
 export function lockDataDir(dir: string, owner: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'vinculo.lock');
+  // A lock file with our own pid is stale (a reused pid) unless this process really holds it.
+  if (heldHere.has(path)) {
+    throw new VinculoError('store_in_use', `The embedded store in ${dir} is already open in this process`);
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, JSON.stringify({ pid: process.pid, owner }));
       closeSync(fd);
-      return () => rmSync(path, { force: true });
+      heldHere.add(path);
+      return () => {
+        heldHere.delete(path);
+        rmSync(path, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
