@@ -10,14 +10,17 @@ import { createHash } from 'node:crypto';
 import { InstitutionTimeoutError, InvalidCredentialsError } from '../../errors.js';
 import type {
   ChallengeAnswer,
-  Connector,
   ConnectorState,
   Credentials,
+  DataConnector,
+  ExtractedRecord,
+  ExtractRequest,
   InstitutionDefinition,
   LoginOutcome,
   LoginRequest,
   TokenGenerationData,
 } from '../connector.js';
+import { extractSandbox } from './data/index.js';
 
 /** The one MFA token the sandbox accepts. */
 export const SANDBOX_TOKEN = '123456';
@@ -66,7 +69,7 @@ type SandboxPending = {
 };
 
 /** A connector for a family of sandbox institutions; holds no state of its own. */
-export class SandboxConnector implements Connector {
+export class SandboxConnector implements DataConnector {
   private readonly challenge: ChallengeFactory;
 
   constructor(
@@ -115,6 +118,11 @@ export class SandboxConnector implements Connector {
     // QR / push: the user confirmed on their device, so the resume call carries no token.
     if (!token && open.confirmOnDevice) return { kind: 'success', state: open.state };
     return checkToken(token, open.state);
+  }
+
+  /** Deterministic generated data (see ./data/index.ts): a function of username, institution and `now`. */
+  async extract(request: ExtractRequest): Promise<ExtractedRecord[]> {
+    return extractSandbox(request);
   }
 }
 
