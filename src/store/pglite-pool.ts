@@ -6,8 +6,18 @@ import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kyse
  * "pool" hands out a single client at a time: a Kysely transaction holds it from BEGIN to
  * COMMIT and every other query waits its turn (a FIFO promise chain).
  */
+const YIELD_EVERY_MS = 5;
+
 export function pglitePool(db: PGlite): PostgresPool {
   let tail: Promise<void> = Promise.resolve();
+  // PGlite answers in microtasks, so a busy queue would never let the event loop accept new
+  // sockets or timers; hand the loop a turn every few milliseconds of back-to-back queries.
+  let lastYield = performance.now();
+  const fairTurn = async () => {
+    if (performance.now() - lastYield < YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastYield = performance.now();
+  };
   const client = {
     async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
       const r = await db.query<R>(sql, parameters as unknown[]);
@@ -24,7 +34,7 @@ export function pglitePool(db: PGlite): PostgresPool {
       const turn = new Promise<void>((resolve) => (release = resolve));
       const ready = tail;
       tail = tail.then(() => turn);
-      return ready.then(() => ({ ...client, release: () => release() }) as unknown as PostgresPoolClient);
+      return ready.then(fairTurn).then(() => ({ ...client, release: () => release() }) as unknown as PostgresPoolClient);
     },
     async end() {
       await tail;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { InstitutionDefinition } from '../../connectors/connector.js';
 import type { Database, InstitutionRow } from '../schema.js';
+import { pageOf, type PageWindow } from './page.js';
 
 type Db = Kysely<Database>;
 
@@ -51,14 +52,10 @@ export function findInstitution(db: Db, by: { id: number } | { name: string }): 
 export async function pageInstitutions(
   db: Db,
   where: <QB extends SelectQueryBuilder<Database, 'institutions', any>>(qb: QB) => QB,
-  page: { limit: number; offset: number },
+  page: PageWindow,
 ): Promise<{ count: number; rows: InstitutionRow[] }> {
   const base = where(db.selectFrom('institutions'));
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('id').limit(page.limit).offset(page.offset).execute(),
-    base.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow(),
-  ]);
-  return { count: count.count, rows };
+  return pageOf(base, (qb) => qb.selectAll().orderBy('id').execute(), page);
 }
 
 export async function setInstitutionStatus(db: Db, name: string, status: 'healthy' | 'down'): Promise<boolean> {

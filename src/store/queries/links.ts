@@ -1,5 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, LinkRow, LinkUpdate, NewLink, Sealed } from '../schema.js';
+import { pageOf, type PageWindow } from './page.js';
 
 type Db = Kysely<Database>;
 
@@ -12,14 +13,10 @@ export async function pageLinks(
   db: Db,
   tenantId: string,
   where: <QB extends SelectQueryBuilder<Database, 'links', any>>(qb: QB) => QB,
-  page: { limit: number; offset: number },
+  page: PageWindow,
 ): Promise<{ count: number; rows: LinkRow[] }> {
   const base = where(db.selectFrom('links').where('links.tenant_id', '=', tenantId));
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
-    base.select(sql<number>`count(*)::int`.as('count')).executeTakeFirstOrThrow(),
-  ]);
-  return { count: count.count, rows };
+  return pageOf(base, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute(), page);
 }
 
 export async function insertLink(db: Db, row: NewLink): Promise<LinkRow> {
