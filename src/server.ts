@@ -4,6 +4,7 @@ import { buildCatalogue, builtInConnectors } from './connectors/registry.js';
 import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
+import { LinkAccess } from './links/access.js';
 import { Links } from './links/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
 import { Tenants } from './tenants/service.js';
@@ -49,7 +50,8 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const tenants = new Tenants(store.db);
     const institutions = new Institutions(store.db, buildCatalogue(options.connectors ?? builtInConnectors));
     await institutions.sync(config.sandboxDown);
-    const links = new Links(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl });
+    const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl });
+    const links = new Links(access);
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     return { store, services: { tenants, institutions, links, vault } };
   } catch (err) {

@@ -1,0 +1,188 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ConnectorState, Credentials, TokenGenerationData } from '../connectors/connector.js';
+import type { CatalogueEntry } from '../connectors/registry.js';
+import { TooManySessionsError, ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { apiError, ERROR_CATALOGUE } from '../http/errors.js';
+import type { Institutions, InstitutionStatus } from '../institutions/service.js';
+import * as links from '../store/queries/links.js';
+import * as sessions from '../store/queries/mfa-sessions.js';
+import type { Database, LinkRow, MfaSessionRow } from '../store/schema.js';
+import type { Principal } from '../tenants/service.js';
+import type { Vault } from '../vault/index.js';
+import { nextStatus, type LinkStatus } from './status.js';
+
+/**
+ * What every operation that talks to an institution on a link's behalf shares — the Links API
+ * (register, resume, PUT, PATCH) and the data retrievals alike: finding the tenant's link, its
+ * institution and sealed credentials, holding the link's one institution session, and keeping
+ * MFA sessions open between a 428 and its answer.
+ */
+
+/** Fiscal certificate login material travels with the credentials, sealed the same way. */
+export type StoredCredentials = Credentials & { certificate?: string; private_key?: string };
+
+/** What the vault keeps per link. */
+export interface LinkSecrets {
+  credentials: StoredCredentials;
+  state: ConnectorState;
+}
+
+/**
+ * What the vault keeps per open MFA session: enough to finish the operation that asked for it.
+ * `resume` is that operation's own request (a PATCH's changes, a retrieval's parameters).
+ */
+export interface SessionSecrets<R = unknown> extends LinkSecrets {
+  pending: ConnectorState;
+  resume?: R;
+}
+
+export type Institution = CatalogueEntry & { status: InstitutionStatus };
+
+export interface AccessOptions {
+  /** Lifetime of an MFA session, seconds (the 428 `expiry`). */
+  mfaSessionTtl: number;
+  /** Longest a login may hold a link's institution session before another may start. */
+  sessionLeaseTtl?: number;
+}
+
+const credentialAad = (linkId: string) => `link-credentials:${linkId}`;
+const sessionAad = (sessionId: string, linkId: string) => `mfa-session:${sessionId}:${linkId}`;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class LinkAccess {
+  private readonly leaseTtl: number;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly vault: Vault,
+    private readonly institutions: Institutions,
+    readonly options: AccessOptions,
+  ) {
+    this.leaseTtl = options.sessionLeaseTtl ?? 120;
+  }
+
+  /** The tenant's link, or undefined (another tenant's link is as absent as a missing one). */
+  find(p: Principal, id: string): Promise<LinkRow | undefined> {
+    return UUID.test(id) ? links.findLink(this.db, p.tenantId, id) : Promise.resolve(undefined);
+  }
+
+  /** The tenant's link, or 404. */
+  async row(p: Principal, id: string): Promise<LinkRow> {
+    const row = await this.find(p, id);
+    if (!row) throw apiError('not_found');
+    return row;
+  }
+
+  resolveInstitution(name: string): Promise<Institution | undefined> {
+    return this.institutions.resolve(name);
+  }
+
+  async institution(link: LinkRow): Promise<Institution> {
+    const inst = await this.institutions.resolve(link.institution);
+    // The connector was removed after the link was made: nothing can log in to it any more.
+    if (!inst) throw apiError('institution_unavailable');
+    return inst;
+  }
+
+  assertUp(inst: Institution): void {
+    if (inst.status === 'down') throw apiError('institution_down');
+  }
+
+  async secrets(link: LinkRow): Promise<LinkSecrets | null> {
+    const sealed = await links.findCredentials(this.db, link.id);
+    return sealed ? this.vault.openJson<LinkSecrets>(sealed, credentialAad(link.id)) : null;
+  }
+
+  /** Stores (or, for `nostore`, forgets) a link's credentials after a successful login. */
+  async keepCredentials(db: Kysely<Database>, link: LinkRow, secrets: LinkSecrets): Promise<void> {
+    if (link.credentials_storage === 'nostore') await links.deleteCredentials(db, link.id);
+    else await links.saveCredentials(db, link.id, this.vault.sealJson(secrets, credentialAad(link.id)));
+  }
+
+  /** Opens an MFA session (replacing any earlier one of the link); returns its id. */
+  async openSession(db: Kysely<Database>, p: Principal, linkId: string, purpose: string, secrets: SessionSecrets): Promise<string> {
+    const id = randomBytes(16).toString('hex');
+    await sessions.openMfaSession(db, {
+      id,
+      link_id: linkId,
+      tenant_id: p.tenantId,
+      purpose,
+      expires_at: new Date(Date.now() + this.options.mfaSessionTtl * 1000),
+      ...this.vault.sealJson(secrets, sessionAad(id, linkId)),
+    });
+    return id;
+  }
+
+  /**
+   * The open session `id` of the tenant's link `linkId`, if it was opened for one of `purposes`;
+   * a session of another link or operation is as unknown as a missing one, an expired one is
+   * deleted and reported.
+   */
+  async session<R>(
+    p: Principal,
+    id: string,
+    linkId: string,
+    purposes: readonly string[],
+  ): Promise<{ row: MfaSessionRow; secrets: SessionSecrets<R> }> {
+    const row = await sessions.findMfaSession(this.db, p.tenantId, id);
+    if (!row || row.link_id !== linkId || !purposes.includes(row.purpose)) {
+      throw new ValidationErrors([fieldError.doesNotExist('session', 'session', id)]);
+    }
+    if (row.expires_at.getTime() <= Date.now()) {
+      await sessions.deleteMfaSession(this.db, row.id);
+      throw apiError('session_expired');
+    }
+    return { row, secrets: this.vault.openJson<SessionSecrets<R>>(row, sessionAad(row.id, row.link_id)) };
+  }
+
+  /** The institution asked again (another MFA step): keep the session open with the new pending state. */
+  async continueSession(row: MfaSessionRow, secrets: SessionSecrets, pending: ConnectorState): Promise<void> {
+    const expires = new Date(Date.now() + this.options.mfaSessionTtl * 1000);
+    const sealed = this.vault.sealJson({ ...secrets, pending }, sessionAad(row.id, row.link_id));
+    await sessions.updateMfaSession(this.db, row.id, sealed, expires);
+  }
+
+  /** The 428 answer: the session to resume with and what the end user must do. */
+  mfaRequired(session: string, link: string, challenge: TokenGenerationData): VinculoError {
+    return new VinculoError('token_required', ERROR_CATALOGUE.token_required.message, {
+      extra: { session, expiry: this.options.mfaSessionTtl, link, token_generation_data: challenge },
+    });
+  }
+
+  /**
+   * An access with the stored credentials was answered: a rejection invalidates the link, a
+   * token demand makes a valid link `token_required`. Returns the new status (unchanged otherwise).
+   */
+  async recordAccessFailure(db: Kysely<Database>, link: LinkRow, event: 'access_rejected' | 'access_challenged'): Promise<LinkStatus> {
+    const status = nextStatus(link.status as LinkStatus, event);
+    if (status !== link.status) await links.updateLink(db, link.id, { status });
+    return status;
+  }
+
+  /** A login worked: the link is valid and accessed now, and its (possibly new) secrets are kept. */
+  async recordLogin(db: Kysely<Database>, link: LinkRow, secrets: LinkSecrets, changes: Parameters<typeof links.updateLink>[2] = {}): Promise<LinkRow> {
+    const row = await links.updateLink(db, link.id, {
+      ...changes,
+      status: nextStatus(link.status as LinkStatus, 'login_succeeded'),
+      last_accessed_at: new Date(),
+    });
+    await this.keepCredentials(db, row, secrets);
+    return row;
+  }
+
+  deleteSession(db: Kysely<Database>, id: string): Promise<void> {
+    return sessions.deleteMfaSession(db, id);
+  }
+
+  /** Runs `fn` holding the link's institution session; a second concurrent one is refused. */
+  async withLease<T>(link: LinkRow, fn: () => Promise<T>): Promise<T> {
+    const token = randomUUID();
+    if (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) throw new TooManySessionsError();
+    try {
+      return await fn();
+    } finally {
+      await links.releaseSessionLease(this.db, link.id, token);
+    }
+  }
+}
