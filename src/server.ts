@@ -5,7 +5,9 @@ import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
+import { InlineTasks } from './jobs/inline-tasks.js';
 import { Links } from './links/service.js';
+import { LinkData } from './resources/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
 import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
@@ -13,8 +15,18 @@ import { loadKeyring, Vault } from './vault/index.js';
 export interface Vinculo {
   app: FastifyInstance;
   store: Store;
-  services: { tenants: Tenants; institutions: Institutions; links: Links; vault: Vault };
+  services: Services;
   close(): Promise<void>;
+}
+
+export interface Services {
+  tenants: Tenants;
+  institutions: Institutions;
+  links: Links;
+  data: LinkData;
+  vault: Vault;
+  /** Work answered before it is done (async retrievals); drained before the store closes. */
+  tasks: InlineTasks;
 }
 
 export interface VinculoOptions {
@@ -52,8 +64,14 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl });
     const links = new Links(access);
+    const tasks = new InlineTasks((err, name) => {
+      if (options.logger) options.logger.error({ err }, `${name} failed`);
+      else console.error(`${name} failed`, err);
+    });
+    const data = new LinkData(access, tasks);
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
-    return { store, services: { tenants, institutions, links, vault } };
+    const services: Services = { tenants, institutions, links, data, vault, tasks };
+    return { store, services };
   } catch (err) {
     await store.close();
     throw err;
@@ -69,6 +87,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     services,
     async close() {
       await app.close();
+      await services.tasks.drain();
       await store.close();
     },
   };

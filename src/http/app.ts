@@ -7,13 +7,16 @@ import type { Tenants } from '../tenants/service.js';
 import { basicAuth } from './auth.js';
 import { apiError, registerErrorHandling } from './errors.js';
 import { institutionRoutes } from './routes/institutions.js';
+import type { LinkData } from '../resources/service.js';
 import { linkRoutes } from './routes/links.js';
+import { resourceRoutes } from './routes/resources.js';
 import { registerShaping } from './shape.js';
 
 export interface AppServices {
   tenants: Tenants;
   institutions: Institutions;
   links: Links;
+  data: LinkData;
 }
 
 /** Never log credentials: no bodies are logged, and these header/body paths are censored anyway. */
@@ -73,6 +76,7 @@ export async function buildApp(services: AppServices, logger?: FastifyBaseLogger
     api.get('/api/', async () => ({ institutions: '/api/institutions/', links: '/api/links/' }));
     await api.register(institutionRoutes, { institutions: services.institutions });
     await api.register(linkRoutes, { links: services.links });
+    await api.register(resourceRoutes, { data: services.data });
   });
   return app;
 }

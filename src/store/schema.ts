@@ -92,6 +92,43 @@ export interface MfaSessionsTable extends SealedColumns {
   created_at: CreatedAt;
 }
 
+/**
+ * One object of a link's data (an account, a transaction, an invoice...). Every resource table
+ * has these columns; the Belvo object itself is `data`, without the fields the server owns.
+ */
+export interface LinkDataTable {
+  /** uuid v7: time-ordered. */
+  id: string;
+  tenant_id: string;
+  link_id: string;
+  /** The institution's own id of the object: the upsert key within a link. */
+  internal_identification: string;
+  collected_at: Timestamp;
+  created_at: CreatedAt;
+  /** The day the object is about (`YYYY-MM-DD`; never selected, only ordered and filtered on). */
+  record_date: ColumnType<never, string | null, string | null>;
+  data: ColumnType<Record<string, unknown>, string, string>;
+}
+
+/** Transactions and balances belong to an account as well as to a link. */
+export interface AccountDataTable extends LinkDataTable {
+  account_id: string;
+}
+
+/** The table of each resource. */
+export const DATA_TABLES = {
+  ACCOUNTS: 'accounts',
+  TRANSACTIONS: 'transactions',
+  OWNERS: 'owners',
+  BALANCES: 'balances',
+  INVOICES: 'invoices',
+  TAX_RETURNS: 'tax_returns',
+  TAX_STATUS: 'tax_statuses',
+  TAX_COMPLIANCE_STATUS: 'tax_compliance_statuses',
+  EMPLOYMENT_RECORDS: 'employment_records',
+} as const;
+export type DataTable = (typeof DATA_TABLES)[keyof typeof DATA_TABLES];
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -99,6 +136,15 @@ export interface Database {
   links: LinksTable;
   link_credentials: LinkCredentialsTable;
   mfa_sessions: MfaSessionsTable;
+  accounts: LinkDataTable;
+  transactions: AccountDataTable;
+  owners: LinkDataTable;
+  balances: AccountDataTable;
+  invoices: LinkDataTable;
+  tax_returns: LinkDataTable;
+  tax_statuses: LinkDataTable;
+  tax_compliance_statuses: LinkDataTable;
+  employment_records: LinkDataTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

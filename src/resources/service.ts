@@ -1,0 +1,270 @@
+import type { Kysely } from 'kysely';
+import type { DataConnector, ExtractedRecord, ExtractRequest, LoginOutcome } from '../connectors/connector.js';
+import { fieldError, ValidationErrors, VinculoError } from '../errors.js';
+import { apiError } from '../http/errors.js';
+import { applyFilters, parseFilters } from '../http/filters/index.js';
+import type { PageRequest } from '../http/pagination.js';
+import type { InlineTasks } from '../jobs/inline-tasks.js';
+import { UUID, type Institution, type LinkAccess, type LinkSecrets } from '../links/access.js';
+import { assertUsable, type LinkStatus } from '../links/status.js';
+import { uuidv7 } from '../store/ids.js';
+import * as data from '../store/queries/link-data.js';
+import type { Database, LinkRow } from '../store/schema.js';
+import type { Principal } from '../tenants/service.js';
+import { latestToday, resourceByName, type ResourceDefinition, type RetrieveParams } from './definitions.js';
+import { toObject, type ObjectSource } from './objects.js';
+import type { ResumeRetrievalBody, RetrieveBody } from './schema.js';
+
+/** What a retrieval's MFA session keeps to finish the retrieval once answered. */
+interface RetrievalResume {
+  resource: string;
+  params: RetrieveParams;
+}
+
+/** MFA sessions of retrievals are named by resource, so one resource's PATCH cannot finish another's. */
+const sessionPurpose = (def: ResourceDefinition) => `retrieve:${def.path}`;
+
+export interface RetrieveOptions {
+  /** `X-Belvo-Request-Mode: async`: answer at once, retrieve in the background. */
+  async?: boolean;
+  requestId: string;
+}
+
+/** A retrieval's answer: the objects, or only the request id when it runs in the background. */
+export type RetrieveResult = { kind: 'objects'; saved: boolean; body: unknown } | { kind: 'accepted'; body: { request_id: string } };
+
+/**
+ * Link data: retrieving a resource from the institution now (and storing it), then listing,
+ * reading and deleting what was stored. Generic over the resource definitions; the institution
+ * session, secrets and MFA sessions go through LinkAccess.
+ */
+export class LinkData {
+  constructor(
+    private readonly access: LinkAccess,
+    private readonly tasks: InlineTasks,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  private get db() {
+    return this.access.db;
+  }
+
+  /** POST /api/<resource>/ */
+  async retrieve(p: Principal, def: ResourceDefinition, body: RetrieveBody, options: RetrieveOptions): Promise<RetrieveResult> {
+    const params = def.params(body, latestToday(this.clock()));
+    const link = await this.access.find(p, body.link);
+    if (!link) throw new ValidationErrors([fieldError.doesNotExist('link', 'id', body.link)]);
+    assertUsable(link.status as LinkStatus);
+    const { inst, connector } = await this.source(link, def);
+    const account = params.account ? await this.account(link, params.account) : undefined;
+    this.access.assertUp(inst);
+    const secrets = await this.access.secrets(link);
+    if (!secrets) {
+      throw apiError(
+        'unsupported_operation',
+        'This link does not keep credentials (credentials_storage): its data comes only from fetch_resources',
+      );
+    }
+    const run = () =>
+      this.access.withLease(link, async () => {
+        const outcome = await this.login(link, inst, connector, secrets, params.token);
+        if (outcome.kind === 'challenge') {
+          const session = await this.db.transaction().execute(async (tx) => {
+            await this.access.recordAccessFailure(tx, link, 'access_challenged');
+            const resume: RetrievalResume = { resource: def.path, params };
+            return this.access.openSession(tx, p, link.id, sessionPurpose(def), { ...secrets, pending: outcome.pending, resume });
+          });
+          throw this.access.mfaRequired(session, link.id, outcome.challenge);
+        }
+        const kept = { credentials: secrets.credentials, state: outcome.state };
+        const fresh = await this.access.recordLogin(this.db, link, kept);
+        return this.collect(fresh, inst, connector, kept, def, params, account);
+      });
+    if (options.async) {
+      this.tasks.run(`retrieve ${def.path} ${options.requestId}`, run);
+      return { kind: 'accepted', body: { request_id: options.requestId } };
+    }
+    return this.answer(def, params, await run());
+  }
+
+  /** PATCH /api/<resource>/: the MFA answer of an interrupted retrieval. */
+  async resume(p: Principal, def: ResourceDefinition, body: ResumeRetrievalBody): Promise<RetrieveResult> {
+    const session = await this.access.session<RetrievalResume>(p, body.session, body.link, [sessionPurpose(def)]);
+    const link = await this.access.row(p, body.link);
+    const { inst, connector } = await this.source(link, def);
+    this.access.assertUp(inst);
+    const { secrets } = session;
+    const params: RetrieveParams = { ...secrets.resume!.params, saveData: body.save_data ?? secrets.resume!.params.saveData };
+    const account = params.account ? await this.account(link, params.account) : undefined;
+    const objects = await this.access.withLease(link, async () => {
+      const outcome = await connector.answerChallenge({
+        institution: inst.definition,
+        credentials: secrets.credentials,
+        pending: secrets.pending,
+        token: body.token,
+      });
+      if (outcome.kind === 'challenge') {
+        await this.access.continueSession(session.row, secrets, outcome.pending);
+        throw this.access.mfaRequired(session.row.id, link.id, outcome.challenge);
+      }
+      const kept = { credentials: secrets.credentials, state: outcome.state };
+      const fresh = await this.db.transaction().execute(async (tx) => {
+        await this.access.deleteSession(tx, session.row.id);
+        return this.access.recordLogin(tx, link, kept);
+      });
+      return this.collect(fresh, inst, connector, kept, def, params, account);
+    });
+    return this.answer(def, params, objects);
+  }
+
+  async list(p: Principal, def: ResourceDefinition, query: Record<string, unknown>, page: PageRequest) {
+    const missing = def.requiredFilters.filter((name) => query[name] === undefined || query[name] === '');
+    if (missing.length) throw new ValidationErrors(missing.map((name) => fieldError.required(name)));
+    const filters = parseFilters(def.filters, query);
+    const filtered = applyFilters(data.scope(this.db, def.table, p.tenantId), filters);
+    const { count, rows } = await data.pageRows(filtered, def.table, page);
+    return { count, results: rows.map((r) => toObject(def, r)) };
+  }
+
+  async get(p: Principal, def: ResourceDefinition, id: string): Promise<Record<string, unknown>> {
+    const row = UUID.test(id) ? await data.findRow(this.db, def.table, p.tenantId, id) : undefined;
+    if (!row) throw apiError('not_found');
+    return toObject(def, row);
+  }
+
+  async destroy(p: Principal, def: ResourceDefinition, id: string): Promise<void> {
+    if (!UUID.test(id) || !(await data.deleteRow(this.db, def.table, p.tenantId, id))) throw apiError('not_found');
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** The link's institution and its data connector, if it provides `def` at all. */
+  private async source(link: LinkRow, def: ResourceDefinition): Promise<{ inst: Institution; connector: DataConnector }> {
+    const inst = await this.access.institution(link);
+    const connector = inst.connector as Partial<DataConnector>;
+    if (!inst.definition.resources.includes(def.name) || typeof connector.extract !== 'function') {
+      throw apiError('unsupported_operation', `${inst.definition.name} does not provide ${def.path}`);
+    }
+    return { inst, connector: connector as DataConnector };
+  }
+
+  /** The request's `account`: one of this link's stored accounts. */
+  private async account(link: LinkRow, id: string): Promise<string> {
+    const account = await data.findLinkAccount(this.db, link.id, id);
+    if (!account) throw new ValidationErrors([fieldError.doesNotExist('account', 'id', id)]);
+    return account.internal_identification;
+  }
+
+  /** Logs in with the stored credentials; a rejection invalidates the link. */
+  private async login(
+    link: LinkRow,
+    inst: Institution,
+    connector: DataConnector,
+    secrets: LinkSecrets,
+    token: string | undefined,
+  ): Promise<LoginOutcome> {
+    try {
+      return await connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access' });
+    } catch (err) {
+      if (err instanceof VinculoError && err.code === 'login_error') await this.access.recordAccessFailure(this.db, link, 'access_rejected');
+      throw err;
+    }
+  }
+
+  /**
+   * Extracts `def` (and, for objects that embed their account, the accounts first) and, when
+   * asked to, stores it: new objects are inserted, known ones (same internal_identification)
+   * updated in place, all in one transaction. Returns the API objects in extraction order.
+   */
+  async collect(
+    link: LinkRow,
+    inst: Institution,
+    connector: DataConnector,
+    secrets: LinkSecrets,
+    def: ResourceDefinition,
+    params: RetrieveParams,
+    account?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const now = this.clock();
+    const request: ExtractRequest = {
+      institution: inst.definition,
+      credentials: secrets.credentials,
+      state: secrets.state,
+      resource: def.name,
+      now,
+      dateFrom: params.dateFrom,
+      dateTo: params.dateTo,
+      account,
+      type: params.type,
+      yearFrom: params.yearFrom,
+      yearTo: params.yearTo,
+      attachXml: params.attachXml,
+      attachPdf: params.attachPdf,
+    };
+    const accounts = def.embedsAccount ? await connector.extract({ ...request, resource: 'ACCOUNTS', account: undefined }) : [];
+    const records = await connector.extract(request);
+    const build = async (db: Kysely<Database>) => {
+      const accountObjects = await this.place(db, link, resourceByName('ACCOUNTS'), accounts, now, params.saveData);
+      const byKey = new Map(accountObjects.map((a) => [a.data.internal_identification as string, a]));
+      const objects = await this.place(db, link, def, records, now, params.saveData, byKey);
+      return objects.map((o) => toObject(def, o));
+    };
+    return params.saveData ? this.db.transaction().execute(build) : build(this.db);
+  }
+
+  /**
+   * Gives extracted records their ids: stored (upserted: a known internal_identification keeps
+   * its id and created_at) or, for answers that store nothing, the ids they already have if any.
+   */
+  private async place(
+    db: Kysely<Database>,
+    link: LinkRow,
+    def: ResourceDefinition,
+    records: readonly ExtractedRecord[],
+    now: Date,
+    save: boolean,
+    accounts?: ReadonlyMap<string, ObjectSource>,
+  ): Promise<ObjectSource[]> {
+    // The same object twice in one extraction is one object (the last one wins).
+    const unique = new Map<string, { record: Record<string, unknown>; account?: ObjectSource }>();
+    for (const { account_internal_identification: accountKey, ...record } of records) {
+      const account = accountKey === undefined ? undefined : accounts?.get(accountKey);
+      if (accountKey !== undefined && !account) throw new Error(`${def.path}: the connector returned an object of unknown account ${accountKey}`);
+      unique.set(record.internal_identification, { record, account });
+    }
+    const keys = [...unique.keys()];
+    const ids = save
+      ? await data.upsertRows(
+          db,
+          def.table,
+          [...unique.values()].map(({ record, account }) => ({
+            tenant_id: link.tenant_id,
+            link_id: link.id,
+            internal_identification: record.internal_identification as string,
+            collected_at: now,
+            record_date: def.recordDate(record as ExtractedRecord),
+            data: record,
+            account_id: account?.id,
+          })),
+        ).then((rows) => new Map(rows.map((r) => [r.internal_identification, r])))
+      : await data.knownIds(db, def.table, link.id, keys);
+    return keys.map((key) => {
+      const { record, account } = unique.get(key)!;
+      const known = ids.get(key);
+      return {
+        id: known?.id ?? uuidv7(),
+        link_id: link.id,
+        data: record,
+        collected_at: now,
+        created_at: known?.created_at ?? now,
+        ...(account && { account }),
+      };
+    });
+  }
+
+  /** The POST/PATCH answer: 201 with what was stored, 200 when nothing was; one object for single resources. */
+  private answer(def: ResourceDefinition, params: RetrieveParams, objects: Record<string, unknown>[]): RetrieveResult {
+    if (def.single && objects.length === 0) throw apiError('not_found', `The institution has no ${def.path} for this link`);
+    return { kind: 'objects', saved: params.saveData, body: def.single ? objects[0] : objects };
+  }
+}
