@@ -175,14 +175,23 @@ export class LinkAccess {
     return sessions.deleteMfaSession(db, id);
   }
 
-  /** Runs `fn` holding the link's institution session; a second concurrent one is refused. */
-  async withLease<T>(link: LinkRow, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Takes the link's institution session, or refuses at once with `too_many_sessions` while
+   * another operation holds it. Returns the release.
+   */
+  async lease(link: LinkRow): Promise<() => Promise<void>> {
     const token = randomUUID();
     if (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) throw new TooManySessionsError();
+    return () => links.releaseSessionLease(this.db, link.id, token);
+  }
+
+  /** Runs `fn` holding the link's institution session. */
+  async withLease<T>(link: LinkRow, fn: () => Promise<T>): Promise<T> {
+    const release = await this.lease(link);
     try {
       return await fn();
     } finally {
-      await links.releaseSessionLease(this.db, link.id, token);
+      await release();
     }
   }
 }

@@ -65,26 +65,34 @@ export class LinkData {
         'This link does not keep credentials (credentials_storage): its data comes only from fetch_resources',
       );
     }
-    const run = () =>
-      this.access.withLease(link, async () => {
-        const outcome = await this.login(link, inst, connector, secrets, params.token);
-        if (outcome.kind === 'challenge') {
-          const session = await this.db.transaction().execute(async (tx) => {
-            await this.access.recordAccessFailure(tx, link, 'access_challenged');
-            const resume: RetrievalResume = { resource: def.path, params };
-            return this.access.openSession(tx, p, link.id, sessionPurpose(def), { ...secrets, pending: outcome.pending, resume });
-          });
-          throw this.access.mfaRequired(session, link.id, outcome.challenge);
-        }
-        const kept = { credentials: secrets.credentials, state: outcome.state };
-        const fresh = await this.access.recordLogin(this.db, link, kept);
-        return this.collect(fresh, inst, connector, kept, def, params, account);
-      });
+    const run = async () => {
+      const outcome = await this.login(link, inst, connector, secrets, params.token);
+      if (outcome.kind === 'challenge') {
+        const session = await this.db.transaction().execute(async (tx) => {
+          await this.access.recordAccessFailure(tx, link, 'access_challenged');
+          const resume: RetrievalResume = { resource: def.path, params };
+          return this.access.openSession(tx, p, link.id, sessionPurpose(def), { ...secrets, pending: outcome.pending, resume });
+        });
+        throw this.access.mfaRequired(session, link.id, outcome.challenge);
+      }
+      const kept = { credentials: secrets.credentials, state: outcome.state };
+      const fresh = await this.access.recordLogin(this.db, link, kept);
+      return this.collect(fresh, inst, connector, kept, def, params, account);
+    };
     if (options.async) {
-      this.tasks.run(`retrieve ${def.path} ${options.requestId}`, run);
+      // The session is taken before answering, so a concurrent operation is refused to its caller, not lost.
+      const release = await this.access.lease(link);
+      const background = () =>
+        run()
+          .catch(async (err) => {
+            // Deleted while retrieving: its data went with it, and there is no one left to tell.
+            if (await this.access.find(p, link.id)) throw err;
+          })
+          .finally(release);
+      this.tasks.run(`retrieve ${def.path} ${options.requestId}`, background);
       return { kind: 'accepted', body: { request_id: options.requestId } };
     }
-    return this.answer(def, params, await run());
+    return this.answer(def, params, await this.access.withLease(link, run));
   }
 
   /** PATCH /api/<resource>/: the MFA answer of an interrupted retrieval. */
@@ -143,7 +151,7 @@ export class LinkData {
     const inst = await this.access.institution(link);
     const connector = inst.connector as Partial<DataConnector>;
     if (!inst.definition.resources.includes(def.name) || typeof connector.extract !== 'function') {
-      throw apiError('unsupported_operation', `${inst.definition.name} does not provide ${def.path}`);
+      throw apiError('unsupported_operation');
     }
     return { inst, connector: connector as DataConnector };
   }
