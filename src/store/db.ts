@@ -13,6 +13,8 @@ export interface Store {
   readonly kind: StoreKind;
   /** The embedded engine, when the store is embedded (tests dump it as a template). */
   readonly pglite?: PGlite;
+  /** The connection URL, when the store is PostgreSQL (the job queue opens its own connections). */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', url: options.url, close: () => db.destroy() };
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
   try {

@@ -1,0 +1,502 @@
+import { createRequire } from 'node:module';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CompiledQuery, type Kysely } from 'kysely';
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import type { Store } from '../store/db.js';
+
+/**
+ * Durable background jobs: a thin, typed layer over pg-boss (10.4) that runs the same job code
+ * on both stores.
+ *
+ * - PostgreSQL: pg-boss gets its own small pg pool on the store's URL, so polling and job
+ *   bookkeeping never queue behind API queries. Several processes may share the database: a
+ *   job is fetched with `FOR UPDATE SKIP LOCKED`, so each job runs in exactly one of them.
+ * - Embedded (PGlite, one connection): every pg-boss statement takes the store pool's single
+ *   turn (`store.db.connection()`, the same FIFO a Kysely transaction holds from BEGIN to
+ *   COMMIT), so a poll or a completion never lands inside somebody else's transaction. While it
+ *   holds the turn it talks to PGlite directly: `query` for pg-boss's parameterised statements,
+ *   `exec` for its parameterless multi-statement scripts (schema install, maintenance), which
+ *   `query` refuses.
+ * - `send(…, { db: trx })` enqueues inside a Kysely transaction (the outbox: the job exists iff
+ *   the change that caused it commits). The statement goes through the transaction's own
+ *   connection. On PGlite that is the only way: the transaction holds the single client, so a
+ *   plain `send()` awaited inside a transaction would wait for its own transaction to end and
+ *   deadlock. Rule: inside a transaction, always pass `{ db: trx }`.
+ *
+ * Delivery is at least once: a job whose process dies mid-run stays `active` until its
+ * `expireInSeconds` passes, then maintenance (every `maintenanceSeconds`, in whichever process
+ * gets there first) fails it and it is retried while `retryLimit` allows. Handlers must be
+ * idempotent, and a handler that outlives `expireInSeconds` is failed (and retried) while it
+ * still runs, so set the expiry above the slowest honest run.
+ */
+
+export type JobPolicy = 'standard' | 'short' | 'singleton' | 'stately';
+export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+/** Job name → payload type, e.g. `{ 'link-refresh': { linkId: string } }`. Payloads are JSON objects. */
+export type JobMap<T> = { [K in keyof T]: object };
+
+export interface Job<T> {
+  id: string;
+  name: string;
+  data: T;
+  /** 0 on the first attempt. */
+  retryCount: number;
+  retryLimit: number;
+  singletonKey: string | null;
+  createdOn: Date;
+  startedOn: Date;
+}
+
+/** Its resolved value is stored as the job's output; a throw fails the attempt (retried per the job's retry options). */
+export type JobHandler<T> = (job: Job<T>) => Promise<unknown>;
+
+export interface RetryOptions {
+  /** Retries after the first attempt (pg-boss default 2). */
+  retryLimit?: number;
+  /** Seconds before a retry (default 0). With `retryBackoff`, the base of an exponential delay with jitter: attempt n waits [d·2ⁿ⁻¹, d·2ⁿ). */
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  /** How long one attempt may stay active before it is failed (default 15 min, below 24 h). */
+  expireInSeconds?: number;
+}
+
+export interface JobOptions extends RetryOptions {
+  /**
+   * pg-boss queue policy. `short`: at most one *queued* job per singletonKey (later sends return
+   * null until it starts). `singleton`: at most one *active* job per key. `stately`: at most one
+   * per key in each of queued, retry and active. `standard` (default): no per-key limit.
+   */
+  policy?: JobPolicy;
+  /** Jobs of this name run at most this many at a time in this process (default 1). */
+  concurrency?: number;
+  /** Minutes a job is kept before it is archived unstarted (pg-boss default 14 days). */
+  retentionMinutes?: number;
+  /** A defined job name that receives the payload of a job that failed for good. */
+  deadLetter?: string;
+}
+
+export interface SendOptions extends RetryOptions {
+  /** Not before this time; a number is seconds from now. */
+  startAfter?: Date | number;
+  /** See `JobOptions.policy`; on a `standard` job it needs `singletonSeconds` (throttle by time slot). */
+  singletonKey?: string;
+  singletonSeconds?: number;
+  priority?: number;
+  /** Enqueue as part of this Kysely transaction (or on this connection): committed with it, or never. */
+  db?: Kysely<any>;
+}
+
+export interface JobInfo<T = unknown> {
+  id: string;
+  name: string;
+  state: JobState;
+  data: T;
+  retryCount: number;
+  retryLimit: number;
+  startAfter: Date;
+  startedOn: Date | null;
+  completedOn: Date | null;
+  output: unknown;
+}
+
+export interface QueueOptions {
+  /** Seconds between polls of an idle job type (pg-boss minimum 0.5; default 2). A worker that just ran a job polls again at once. */
+  pollSeconds?: number;
+  /** Seconds between maintenance runs: expiring stuck active jobs, archiving (pg-boss minimum 1; default 60). */
+  maintenanceSeconds?: number;
+  /** Run this process's workers (false: an API-only process that only sends). Default true. */
+  workers?: boolean;
+  /** Fire `schedule()`d cron jobs from this process (pg-boss's timekeeper). Default: as `workers`. */
+  cron?: boolean;
+  /** PostgreSQL connections for the queue itself (default 4). */
+  poolSize?: number;
+  /** Database schema of pg-boss's tables (default `pgboss`). */
+  schema?: string;
+  /** Failed attempts (with their job) and queue/database errors. */
+  onError?: (err: unknown, job?: Job<unknown>) => void;
+}
+
+export interface StopOptions {
+  /** Wait for running handlers to finish (default true). Otherwise, or past `timeoutMs`, they are failed and retried later. */
+  graceful?: boolean;
+  timeoutMs?: number;
+}
+
+interface Definition {
+  name: string;
+  handler: JobHandler<any>;
+  options: JobOptions;
+  workerIds: string[];
+  nextWorker: number;
+}
+
+interface Executor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  close(): Promise<void>;
+}
+
+type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+// Two kinds of pg-boss statement fail silently or fatally, so we recognise them by their text
+// (pg-boss has no "exports" map, so its statement builders are reachable; version pinned):
+// - completion and failure of a worker's job are fired without being awaited (manager.js `watch`):
+//   a database error there is an unhandled rejection that ends the process. We report it and
+//   resolve instead: the job stays active, expires and is retried.
+// - a worker's fetch swallows every error (it expects only unique violations from singleton
+//   queues): we report the others, so a worker cut off from its database is not silent.
+// pg-boss reports its other background failures (maintenance, cron) through its 'error' event.
+const plans = createRequire(import.meta.url)('pg-boss/src/plans.js') as {
+  completeJobs(schema: string): string;
+  failJobsById(schema: string): string;
+  fetchNextJob(schema: string): (options: { includeMetadata: boolean; priority: boolean }) => string;
+};
+
+const UNIQUE_VIOLATION = '23505';
+
+export function createJobQueue<Jobs extends JobMap<Jobs> = Record<string, object>>(
+  store: Store,
+  options: QueueOptions = {},
+): JobQueue<Jobs> {
+  return new JobQueue<Jobs>(store, options);
+}
+
+export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
+  private readonly boss: PgBoss;
+  private readonly executor: Executor;
+  private readonly definitions = new Map<string, Definition>();
+  private readonly handlers = new InFlight();
+  private readonly statements = new InFlight();
+  private readonly onError: (err: unknown, job?: Job<unknown>) => void;
+  private readonly unawaited: Set<string>;
+  private readonly fetchSql: string;
+  private state: State = 'new';
+  private starting?: Promise<void>;
+  private stopping?: Promise<void>;
+  private closed = false;
+  private closing?: Promise<void>;
+
+  constructor(
+    store: Store,
+    private readonly options: QueueOptions = {},
+  ) {
+    this.onError = options.onError ?? ((err) => console.error('job queue:', err));
+    const schema = options.schema ?? 'pgboss';
+    this.unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
+    this.fetchSql = plans.fetchNextJob(schema)({ includeMetadata: true, priority: true }); // as our workers fetch
+    this.executor =
+      store.kind === 'embedded'
+        ? embeddedExecutor(store)
+        : postgresExecutor(store.url, options.poolSize ?? 4, (err) => this.onError(err));
+    this.boss = new PgBoss({
+      db: { executeSql: (text: string, values?: unknown[]) => this.executeSql(text, values) } as PgBoss.Db,
+      schema,
+      migrate: true,
+      supervise: true,
+      // Cron fires from whichever process gets there first each minute; keep it off API-only ones.
+      schedule: options.cron ?? options.workers !== false,
+      pollingIntervalSeconds: options.pollSeconds ?? 2,
+      maintenanceIntervalSeconds: options.maintenanceSeconds ?? 60,
+    });
+    this.boss.on('error', (err) => this.onError(err));
+  }
+
+  /** Declares a job type: its handler and queue options. Call before `start()`. */
+  defineJob<K extends keyof Jobs & string>(name: K, handler: JobHandler<Jobs[K]>, options: JobOptions = {}): this {
+    if (this.state !== 'new') throw new Error(`job "${name}" defined after the queue started`);
+    if (this.definitions.has(name)) throw new Error(`job "${name}" is already defined`);
+    if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
+      throw new Error('concurrency must be an integer ≥ 1');
+    }
+    this.definitions.set(name, { name, handler, options, workerIds: [], nextWorker: 0 });
+    return this;
+  }
+
+  /** Installs or migrates pg-boss's schema, creates/updates the defined queues and starts the workers. */
+  start(): Promise<void> {
+    if (this.state === 'starting' || this.state === 'started') return this.starting!;
+    if (this.state !== 'new') return Promise.reject(new Error('job queue was stopped'));
+    this.state = 'starting';
+    this.starting = (async () => {
+      await this.boss.start();
+      const definitions = [...this.definitions.values()];
+      // Create every queue before any points at another as its dead-letter queue (a foreign key),
+      // then bring existing queues' options in line with the code (createQueue keeps old ones).
+      for (const d of definitions) await this.boss.createQueue(d.name, queueOptions(d, false));
+      for (const d of definitions) await this.boss.updateQueue(d.name, queueOptions(d, true));
+      if (this.options.workers !== false) {
+        for (const d of definitions) {
+          for (let i = 0; i < (d.options.concurrency ?? 1); i++) d.workerIds.push(await this.work(d));
+        }
+      }
+      this.state = 'started';
+    })().catch(async (err) => {
+      this.state = 'stopped';
+      await this.boss.stop({ graceful: false, close: false }).catch(() => {});
+      await this.close().catch(() => {});
+      throw err;
+    });
+    return this.starting;
+  }
+
+  /**
+   * Enqueues a job; resolves to its id, or null when a singleton rule dropped it. With `db` the
+   * insert is part of that transaction. Allowed while stopping (a finishing handler may enqueue).
+   */
+  async send<K extends keyof Jobs & string>(name: K, data: Jobs[K], options: SendOptions = {}): Promise<string | null> {
+    const definition = this.definitions.get(name);
+    if (!definition) throw new Error(`unknown job "${name}"`);
+    await this.ready();
+    const { db, startAfter, ...rest } = options;
+    if (rest.singletonKey !== undefined && (definition.options.policy ?? 'standard') === 'standard' && !rest.singletonSeconds) {
+      // pg-boss would accept it and silently not de-duplicate anything.
+      throw new Error(`job "${name}": singletonKey needs a short/singleton/stately policy or singletonSeconds`);
+    }
+    const id = await this.boss.send(
+      name,
+      data,
+      defined({
+        ...rest,
+        startAfter: typeof startAfter === 'number' ? Math.max(0, startAfter) : startAfter,
+        db: db ? kyselyExecutor(db) : undefined,
+      }),
+    );
+    // Outside a transaction the job is visible now: wake a local worker instead of waiting for its poll.
+    if (id && !db && !startAfter) this.wake(name);
+    return id;
+  }
+
+  /** Wakes one of this process's workers for `name` (e.g. after committing a transaction that sent one). */
+  wake(name: keyof Jobs & string): void {
+    const d = this.definitions.get(name);
+    if (!d?.workerIds.length || this.state !== 'started') return;
+    this.boss.notifyWorker(d.workerIds[d.nextWorker++ % d.workerIds.length]);
+  }
+
+  /** A job's current state (also once archived), or null. */
+  async getJob<K extends keyof Jobs & string>(name: K, id: string): Promise<JobInfo<Jobs[K]> | null> {
+    await this.ready();
+    const j = await this.boss.getJobById<Jobs[K]>(name, id, { includeArchive: true });
+    if (!j) return null;
+    return {
+      id: j.id,
+      name: j.name,
+      state: j.state,
+      data: j.data,
+      retryCount: j.retryCount,
+      retryLimit: j.retryLimit,
+      startAfter: j.startAfter,
+      startedOn: j.startedOn ?? null,
+      completedOn: j.completedOn ?? null,
+      output: j.output ?? null,
+    };
+  }
+
+  /** Sends `name` on a cron schedule (minute resolution, one send per minute across all processes). */
+  async schedule<K extends keyof Jobs & string>(name: K, cron: string, data: Jobs[K], options: { tz?: string } = {}): Promise<void> {
+    if (!this.definitions.has(name)) throw new Error(`unknown job "${name}"`);
+    await this.ready();
+    await this.boss.schedule(name, cron, data, defined(options));
+  }
+
+  async unschedule(name: keyof Jobs & string): Promise<void> {
+    await this.ready();
+    await this.boss.unschedule(name);
+  }
+
+  /**
+   * Stops fetching, lets running handlers finish (graceful, up to `timeoutMs`), fails whatever is
+   * still running (it is retried later, here or elsewhere), then closes the queue's connections.
+   * Idempotent. Call before closing the store.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options);
+    return this.stopping;
+  }
+
+  private async shutdown({ graceful = true, timeoutMs = 30_000 }: StopOptions): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.state === 'starting') await this.starting!.catch(() => {});
+    if (this.state === 'started') {
+      this.state = 'stopping';
+      // Stop polling first (this also cuts a worker's poll sleep short).
+      for (const d of this.definitions.values()) if (d.workerIds.length) await this.boss.offWork(d.name);
+      if (graceful) await idle([this.handlers, this.statements], deadline);
+      // pg-boss's own stop (timers, cron) without its 500 ms wait loop: by now nothing should be
+      // running; anything that still is (non-graceful, or past the deadline) is failed here.
+      await this.boss.stop({ graceful: false, close: false });
+      await idle([this.statements], Math.max(deadline, Date.now() + 5_000));
+    }
+    this.state = 'stopped';
+    await this.close();
+  }
+
+  private close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= this.executor.close();
+    return this.closing;
+  }
+
+  private async ready(): Promise<void> {
+    if (this.state === 'starting') await this.starting;
+    if (this.state !== 'started' && this.state !== 'stopping') {
+      throw new Error(`job queue is ${this.state === 'new' ? 'not started' : 'stopped'}`);
+    }
+  }
+
+  private async work(d: Definition): Promise<string> {
+    let workerId: string | undefined;
+    const run = (jobs: PgBoss.JobWithMetadata<object>[]) => {
+      // batchSize 1: each worker runs one job, and pg-boss completes or fails it by the outcome.
+      const job = toJob(jobs[0]);
+      // Tracked synchronously, so stop() cannot miss a job fetched just as it began.
+      const running = this.handlers.track((async () => d.handler(job))());
+      return running
+        .catch((err) => {
+          this.onError(err, job);
+          throw err;
+        })
+        .finally(() => {
+          // pg-boss sleeps a full poll interval after every fetch; a worker that found work
+          // looks again at once instead, so a backlog drains at handler speed.
+          if (workerId) this.boss.notifyWorker(workerId);
+        });
+    };
+    workerId = await this.boss.work<object>(
+      d.name,
+      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.options.pollSeconds ?? 2 },
+      run,
+    );
+    return workerId;
+  }
+
+  private executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+    // Closed: answer as pg-boss's own closed Db does (undefined), which its callers tolerate.
+    if (this.closed) return Promise.resolve(undefined as never);
+    const result = this.statements.track(this.executor.executeSql(text, values));
+    return result.catch((err) => {
+      if (this.unawaited.has(text)) {
+        this.onError(err);
+        return undefined as never;
+      }
+      if (text === this.fetchSql && (err as { code?: string }).code !== UNIQUE_VIOLATION) this.onError(err);
+      throw err;
+    });
+  }
+}
+
+/** pg-boss validates options with `'key' in options`, so an explicit undefined is an error there. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function queueOptions(d: Definition, withDeadLetter: boolean): PgBoss.Queue {
+  const { policy, retryLimit, retryDelay, retryBackoff, expireInSeconds, retentionMinutes, deadLetter } = d.options;
+  return defined({
+    name: d.name,
+    policy: policy ?? 'standard',
+    retryLimit,
+    retryDelay,
+    retryBackoff,
+    expireInSeconds,
+    retentionMinutes,
+    deadLetter: withDeadLetter ? deadLetter : undefined,
+  });
+}
+
+function toJob(j: PgBoss.JobWithMetadata<object>): Job<any> {
+  return {
+    id: j.id,
+    name: j.name,
+    data: j.data,
+    retryCount: j.retryCount,
+    retryLimit: j.retryLimit,
+    singletonKey: j.singletonKey,
+    createdOn: j.createdOn,
+    startedOn: j.startedOn,
+  };
+}
+
+/** pg-boss statements on the embedded store: inside the pool's single turn (see the top comment). */
+function embeddedExecutor(store: Store): Executor {
+  const pglite = store.pglite;
+  if (!pglite) throw new Error('embedded store without its PGlite instance');
+  return {
+    executeSql: (text, values) =>
+      store.db.connection().execute(async () => {
+        if (values?.length) return pglite.query(text, values);
+        try {
+          const results = await pglite.exec(text);
+          return results[results.length - 1] ?? { rows: [] };
+        } catch (err) {
+          // A script that failed after its own BEGIN would leave the one connection in an aborted
+          // transaction for everybody; end it (a no-op warning when none is open).
+          await pglite.exec('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      }),
+    close: async () => {},
+  };
+}
+
+/** pg-boss statements on PostgreSQL: the queue's own pool on the store's URL. */
+function postgresExecutor(url: string | undefined, max: number, onError: (err: unknown) => void): Executor {
+  if (!url) throw new Error('PostgreSQL store without its URL');
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'vinculo-jobs' });
+  pool.on('error', onError);
+  return {
+    async executeSql(text, values) {
+      if (values?.length) return pool.query(text, values);
+      // Parameterless multi-statement scripts: pg answers with one result per statement.
+      const client = await pool.connect();
+      try {
+        const result = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        client.release();
+        return Array.isArray(result) ? (result[result.length - 1] ?? { rows: [] }) : result;
+      } catch (err) {
+        client.release(err as Error); // never hand back a connection left inside a failed BEGIN
+        throw err;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Runs a pg-boss statement on a Kysely transaction's (or Kysely instance's) connection. */
+function kyselyExecutor(db: Kysely<any>): PgBoss.Db {
+  return { executeSql: (text, values) => db.executeQuery(CompiledQuery.raw(text, values ?? [])) };
+}
+
+class InFlight {
+  readonly running = new Set<Promise<unknown>>();
+
+  track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p);
+    const done = () => this.running.delete(p);
+    p.then(done, done);
+    return p;
+  }
+}
+
+/** Resolves true once nothing is in flight (stable across a macrotask turn), false at the deadline. */
+async function idle(sets: InFlight[], deadline: number): Promise<boolean> {
+  for (;;) {
+    const pending = sets.flatMap((s) => [...s.running]);
+    if (!pending.length) {
+      // Settling one promise can start the next (a fetch → its handler → its completion) within
+      // microtasks; look again after they have all run.
+      await nextTurn();
+      if (sets.every((s) => s.running.size === 0)) return true;
+      continue;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.min(left, 2 ** 31 - 1)))),
+    ]);
+    clearTimeout(timer);
+  }
+}
