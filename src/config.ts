@@ -21,6 +21,10 @@ export interface Config {
   readonly sandboxDown: readonly string[];
   /** Lifetime of an MFA session (the 428 `expiry`), seconds. */
   readonly mfaSessionTtl: number;
+  /** Sandbox controls (`/sandbox/...`) and the virtual clock; off with VINCULO_SANDBOX=false. */
+  readonly sandbox: boolean;
+  /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
+  readonly jobPollSeconds: number;
   readonly logLevel: string;
 }
 
@@ -33,6 +37,13 @@ export function loadConfig(env: Env = process.env): Config {
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer in ${min}..${max}`);
+    return n;
+  };
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) problems.push(`${name} must be a number in ${min}..${max}`);
     return n;
   };
   const list = (name: string) =>
@@ -64,6 +75,8 @@ export function loadConfig(env: Env = process.env): Config {
     previousMasterKeys: list('VINCULO_PREVIOUS_MASTER_KEYS'),
     sandboxDown: list('VINCULO_SANDBOX_DOWN'),
     mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
+    sandbox: env.VINCULO_SANDBOX?.trim().toLowerCase() !== 'false',
+    jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');

@@ -47,6 +47,16 @@ export class InvalidCredentialsError extends VinculoError {
     super('login_error', 'Invalid credentials provided to login to the institution');
   }
 }
+/**
+ * The institution refused an MFA token (wrong or expired). Same answer as a bad password for the
+ * client, but the stored credentials are fine, so the link's status does not change.
+ */
+export class InvalidTokenError extends InvalidCredentialsError {}
+
+/** The stored credentials themselves were refused (not merely a token). */
+export const isCredentialsRejected = (err: unknown): boolean =>
+  err instanceof VinculoError && err.code === 'login_error' && !(err instanceof InvalidTokenError);
+
 export class InstitutionDownError extends VinculoError {
   constructor() {
     super('institution_down', 'The financial institution is down, try again later', { retryable: true });

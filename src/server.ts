@@ -5,7 +5,10 @@ import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
+import { systemClock, VirtualClock } from './clock.js';
 import { InlineTasks } from './jobs/inline-tasks.js';
+import type { Jobs, Queue } from './jobs/jobs.js';
+import { createJobQueue } from './jobs/queue.js';
 import { Links } from './links/service.js';
 import { LinkData } from './resources/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
@@ -27,6 +30,9 @@ export interface Services {
   vault: Vault;
   /** Work answered before it is done (async retrievals); drained before the store closes. */
   tasks: InlineTasks;
+  clock: VirtualClock | null;
+  /** Durable background jobs; started by `createVinculo` (API + workers) or `vinculo worker`. */
+  queue: Queue;
 }
 
 export interface VinculoOptions {
@@ -36,6 +42,8 @@ export interface VinculoOptions {
   store?: StoreOptions;
   connectors?: readonly Connector[];
   warn?: (message: string) => void;
+  /** Run background workers in this process (default true; false for an API-only process). */
+  workers?: boolean;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -47,6 +55,10 @@ export function storeOptions(config: Config, owner: string): StoreOptions {
 /** Opens the store and wires the services that the API and the CLI share. */
 export async function openServices(options: VinculoOptions, owner = 'vinculo server') {
   const { config } = options;
+  const log = (err: unknown, message: string) => {
+    if (options.logger) options.logger.error({ err }, message);
+    else console.error(message, err);
+  };
   const store = await openStore(options.store ?? storeOptions(config, owner));
   try {
     await migrate(store.db);
@@ -59,18 +71,23 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
         warn: options.warn ?? ((m) => process.emitWarning(m)),
       }),
     );
+    const clock = config.sandbox ? new VirtualClock(store.db) : null;
+    await clock?.sync();
+    const now = clock ?? systemClock;
+    const queue: Queue = createJobQueue<Jobs>(store, {
+      pollSeconds: config.jobPollSeconds,
+      workers: options.workers ?? true,
+      onError: (err, job) => log(err, job ? `job ${job.name} ${job.id} failed` : 'job queue error'),
+    });
     const tenants = new Tenants(store.db);
     const institutions = new Institutions(store.db, buildCatalogue(options.connectors ?? builtInConnectors));
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl });
     const links = new Links(access);
-    const tasks = new InlineTasks((err, name) => {
-      if (options.logger) options.logger.error({ err }, `${name} failed`);
-      else console.error(`${name} failed`, err);
-    });
-    const data = new LinkData(access, tasks);
+    const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
+    const data = new LinkData(access, tasks, () => now.now());
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
-    const services: Services = { tenants, institutions, links, data, vault, tasks };
+    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue };
     return { store, services };
   } catch (err) {
     await store.close();
@@ -81,12 +98,14 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const { store, services } = await openServices(options);
   const app = await buildApp(services, options.logger);
+  await services.queue.start();
   return {
     app,
     store,
     services,
     async close() {
       await app.close();
+      await services.queue.stop();
       await services.tasks.drain();
       await store.close();
     },

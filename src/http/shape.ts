@@ -40,6 +40,7 @@ export function shapePayload(request: FastifyRequest, payload: unknown): unknown
 
 export function registerShaping(app: FastifyInstance): void {
   app.addHook('preSerialization', async (request, reply, payload) =>
-    reply.statusCode < 300 ? shapePayload(request, payload) : payload,
+    // 202 answers carry only a request id, not the resource fields/omit speak of.
+    reply.statusCode < 300 && reply.statusCode !== 202 ? shapePayload(request, payload) : payload,
   );
 }

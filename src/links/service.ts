@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
 import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
-import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { isCredentialsRejected, ValidationErrors, VinculoError, fieldError } from '../errors.js';
 import { apiError } from '../http/errors.js';
 import { applyFilters, parseFilters } from '../http/filters/index.js';
 import type { PageRequest } from '../http/pagination.js';
@@ -228,7 +228,7 @@ export class Links {
       try {
         outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'access' });
       } catch (err) {
-        if (err instanceof VinculoError && err.code === 'login_error') {
+        if (isCredentialsRejected(err)) {
           await this.access.recordAccessFailure(this.db, link, 'access_rejected');
         }
         throw err;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DataConnector, ExtractedRecord, ExtractRequest, LoginOutcome } from '../connectors/connector.js';
-import { fieldError, ValidationErrors, VinculoError } from '../errors.js';
+import { fieldError, isCredentialsRejected, ValidationErrors } from '../errors.js';
 import { apiError } from '../http/errors.js';
 import { applyFilters, parseFilters } from '../http/filters/index.js';
 import type { PageRequest } from '../http/pagination.js';
@@ -174,7 +174,7 @@ export class LinkData {
     try {
       return await connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access' });
     } catch (err) {
-      if (err instanceof VinculoError && err.code === 'login_error') await this.access.recordAccessFailure(this.db, link, 'access_rejected');
+      if (isCredentialsRejected(err)) await this.access.recordAccessFailure(this.db, link, 'access_rejected');
       throw err;
     }
   }

@@ -69,6 +69,19 @@ export interface LinksTable {
   /** Held while an institution session is open for this link (too_many_sessions guard). */
   session_lease_until: Timestamp | null;
   session_lease_token: string | null;
+  /** When the scheduler refreshes the link next (virtual clock); null when none is planned. */
+  next_refresh_at: Timestamp | null;
+  last_refresh_at: Timestamp | null;
+  /** 30d links: the day of the month (1–20) refreshes keep while they succeed. */
+  refresh_day: number | null;
+  /** Failed refreshes in a row (the 30d rule retries up to 6 times). */
+  refresh_attempts: ColumnType<number, number | undefined, number>;
+}
+
+export interface SandboxClockTable {
+  id: number;
+  /** bigint: milliseconds the virtual clock runs ahead of real time. */
+  offset_ms: ColumnType<string, string, string>;
 }
 
 /** A sealed envelope (see src/vault): data key wrapped by master key `key_id`. */
@@ -136,6 +149,7 @@ export interface Database {
   links: LinksTable;
   link_credentials: LinkCredentialsTable;
   mfa_sessions: MfaSessionsTable;
+  sandbox_clock: SandboxClockTable;
   accounts: LinkDataTable;
   transactions: AccountDataTable;
   owners: LinkDataTable;

@@ -7,7 +7,7 @@
  * outcome, and everything a later login must remember travels in the connector `state`.
  */
 import { createHash } from 'node:crypto';
-import { InstitutionTimeoutError, InvalidCredentialsError } from '../../errors.js';
+import { InstitutionTimeoutError, InvalidCredentialsError, InvalidTokenError } from '../../errors.js';
 import type {
   ChallengeAnswer,
   ConnectorState,
@@ -127,7 +127,7 @@ export class SandboxConnector implements DataConnector {
 }
 
 function checkToken(token: string | undefined, state: SandboxState): LoginOutcome {
-  if (token !== SANDBOX_TOKEN) throw new InvalidCredentialsError();
+  if (token !== SANDBOX_TOKEN) throw new InvalidTokenError();
   return { kind: 'success', state };
 }
 
