@@ -11,6 +11,16 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;
+    /** The request sequence; `setupRequest` may rewrite each request before it is sent (e.g. its path). */
+    requests?: RequestSpec[];
+  }
+
+  interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    setupRequest?: (request: RequestSpec & Record<string, unknown>, context: Record<string, unknown>) => (RequestSpec & Record<string, unknown>) | null;
   }
 
   interface Histogram {
@@ -45,5 +55,5 @@ declare module 'autocannon' {
 
   function autocannon(options: Options, callback: (err: Error | null, result: Result) => void): Instance;
   export default autocannon;
-  export type { Options, Result, Instance };
+  export type { Options, Result, Instance, RequestSpec };
 }

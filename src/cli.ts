@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
-import { VinculoError } from './errors.js';
+import { ValidationErrors, VinculoError } from './errors.js';
 import { migrate, openStore } from './store/db.js';
 import { openServices, storeOptions } from './server.js';
+import { runWorker } from './worker.js';
 import { loadKeyring, rotateDevKeyring, rotateMaster, Vault } from './vault/index.js';
 
 const USAGE = `Usage: vinculo <command>
@@ -12,7 +13,12 @@ const USAGE = `Usage: vinculo <command>
   keys revoke ID                         revoke an API key
   keys rotate-master                     re-wrap stored credentials under the current master key
   institutions list                      list the institution catalogue
+  webhooks create URL [--tenant NAME] [--authorization VALUE] [--json]
+                                         add a webhook endpoint (prints its signing secret once)
+  webhooks list [--tenant NAME]          list webhook endpoints
+  webhooks delete ID                     delete a webhook endpoint and its deliveries
   migrate                                apply database migrations
+  worker                                 run background jobs only (refreshes, webhooks), no API
 
 The store is the server's: DATABASE_URL, or the embedded store in VINCULO_DATA_DIR (./data),
 which only one process can open at a time (stop the server first).`;
@@ -33,7 +39,12 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      tenant: { type: 'string' },
+      authorization: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, sub, arg] = positionals;
   if (values.help || !command) {
@@ -100,6 +111,36 @@ async function run(argv: string[]): Promise<number> {
         for (const i of results) out([i.id, i.name, i.type, i.country_codes.join(','), i.status, i.resources.join(',')].join('\t'));
         return 0;
       });
+    case 'webhooks create':
+      if (!arg) throw new VinculoError('usage', 'webhooks create needs the URL');
+      return withServices(config, async ({ webhooks }) => {
+        const tenant = values.tenant ?? 'default';
+        const tenantId = await webhooks.tenantId(tenant);
+        if (!tenantId) throw new VinculoError('usage', `no tenant ${tenant} (create it with: vinculo keys create --tenant ${tenant})`);
+        const e = await webhooks.createEndpoint(tenantId, { url: arg, authorization: values.authorization });
+        if (values.json) out(JSON.stringify({ tenant, id: e.id, url: e.url, secret: e.secret, created_at: e.created_at }));
+        else out(`tenant: ${tenant}\nid:     ${e.id}\nurl:    ${e.url}\nsecret: ${e.secret}\n(the secret is shown only this once)`);
+        return 0;
+      });
+    case 'webhooks list':
+      return withServices(config, async ({ webhooks }) => {
+        for (const e of await webhooks.listAllEndpoints(values.tenant)) {
+          out([e.id, e.tenant, e.url, e.created_at.toISOString(), e.has_authorization ? 'authorization' : '-'].join('\t'));
+        }
+        return 0;
+      });
+    case 'webhooks delete':
+      if (!arg) throw new VinculoError('usage', 'webhooks delete needs the endpoint id');
+      return withServices(config, async ({ webhooks }) => {
+        if (!(await webhooks.deleteAnyEndpoint(arg))) {
+          out(`no webhook endpoint ${arg}`);
+          return 1;
+        }
+        out(`deleted ${arg}`);
+        return 0;
+      });
+    case 'worker':
+      return runWorker(config);
     default:
       process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${USAGE}\n`);
       return 2;
@@ -109,7 +150,7 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`vinculo: ${err instanceof VinculoError || err instanceof TypeError ? err.message : String(err?.stack ?? err)}\n`);
+    process.stderr.write(`vinculo: ${err instanceof VinculoError || err instanceof ValidationErrors || err instanceof TypeError ? err.message : String(err?.stack ?? err)}\n`);
     process.exit(1);
   },
 );

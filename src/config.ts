@@ -25,6 +25,10 @@ export interface Config {
   readonly sandbox: boolean;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
   readonly jobPollSeconds: number;
+  /** This process runs background workers too (VINCULO_WORKERS; false: an API-only process). */
+  readonly workers: boolean;
+  /** A job running longer than this (e.g. its worker died) is retried elsewhere (VINCULO_JOB_TIMEOUT_SECONDS). */
+  readonly jobTimeoutSeconds: number;
   readonly logLevel: string;
 }
 
@@ -77,6 +81,8 @@ export function loadConfig(env: Env = process.env): Config {
     mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
     sandbox: env.VINCULO_SANDBOX?.trim().toLowerCase() !== 'false',
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
+    workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
+    jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');

@@ -9,7 +9,7 @@ import { VinculoError } from './errors.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
-  const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m) });
+  const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await vinculo.close();

@@ -10,10 +10,15 @@ import { InlineTasks } from './jobs/inline-tasks.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
 import { createJobQueue } from './jobs/queue.js';
 import { Links } from './links/service.js';
+import { Scheduler } from './refresh/scheduler.js';
+import { Sandbox } from './sandbox/service.js';
+import { Refreshes, type WebhookEmitter } from './refresh/service.js';
 import { LinkData } from './resources/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
 import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
+import { createWidgetService, type WidgetService } from './widget/index.js';
+import { Webhooks } from './webhooks/index.js';
 
 export interface Vinculo {
   app: FastifyInstance;
@@ -33,6 +38,13 @@ export interface Services {
   clock: VirtualClock | null;
   /** Durable background jobs; started by `createVinculo` (API + workers) or `vinculo worker`. */
   queue: Queue;
+  refreshes: Refreshes;
+  scheduler: Scheduler;
+  sandbox: Sandbox | null;
+  /** Webhook endpoints, the outbox (`emit`) and deliveries. */
+  webhooks: Webhooks;
+  /** Connect widget tokens and the widget page's API. */
+  widget: WidgetService;
 }
 
 export interface VinculoOptions {
@@ -77,17 +89,27 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const queue: Queue = createJobQueue<Jobs>(store, {
       pollSeconds: config.jobPollSeconds,
       workers: options.workers ?? true,
+      // A dead worker's jobs come back after their timeout; maintenance notices within a minute.
+      maintenanceSeconds: Math.min(60, config.jobTimeoutSeconds),
       onError: (err, job) => log(err, job ? `job ${job.name} ${job.id} failed` : 'job queue error'),
     });
     const tenants = new Tenants(store.db);
     const institutions = new Institutions(store.db, buildCatalogue(options.connectors ?? builtInConnectors));
     await institutions.sync(config.sandboxDown);
-    const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl });
-    const links = new Links(access);
+    const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
     const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
-    const data = new LinkData(access, tasks, () => now.now());
+    const webhooks = new Webhooks({ store, vault, clock: now, logger: options.logger });
+    webhooks.registerJobs(queue);
+    const webhookOutbox: WebhookEmitter = webhooks;
+    const data = new LinkData(access, tasks, () => now.now(), webhookOutbox);
+    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, { jobTimeoutSeconds: config.jobTimeoutSeconds });
+    refreshes.registerJobs();
+    const links = new Links(access, refreshes);
+    const scheduler = new Scheduler(store.db, queue, now, [webhooks]);
+    const sandbox = clock ? new Sandbox(access, institutions, queue, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
-    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue };
+    const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
+    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget };
     return { store, services };
   } catch (err) {
     await store.close();
@@ -95,17 +117,28 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
   }
 }
 
+/** Starts the job queue and, unless this is an API-only process, the scheduler's passes. */
+export async function startWorkers(options: VinculoOptions, services: Services): Promise<void> {
+  await services.queue.start();
+  if (options.workers === false) return;
+  await services.webhooks.start();
+  const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
+  services.scheduler.start(Math.max(1000, options.config.jobPollSeconds * 1000), (err) => log.error({ err }, 'scheduler pass failed'));
+}
+
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const { store, services } = await openServices(options);
   const app = await buildApp(services, options.logger);
-  await services.queue.start();
+  await startWorkers(options, services);
   return {
     app,
     store,
     services,
     async close() {
       await app.close();
+      await services.scheduler.stop();
       await services.queue.stop();
+      await services.webhooks.stop();
       await services.tasks.drain();
       await store.close();
     },

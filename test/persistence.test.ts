@@ -36,7 +36,8 @@ async function placeFor(store: StoreName): Promise<{ dataDir: string; store?: St
 }
 
 async function start(config: Config, store?: StoreOptions): Promise<Vinculo> {
-  const v = await createVinculo({ config, store, warn: () => {} });
+  // No background workers: this suite checks what its own requests stored survives a restart.
+  const v = await createVinculo({ config, store, warn: () => {}, workers: false });
   open.add(v);
   return v;
 }

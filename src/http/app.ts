@@ -10,13 +10,22 @@ import { institutionRoutes } from './routes/institutions.js';
 import type { LinkData } from '../resources/service.js';
 import { linkRoutes } from './routes/links.js';
 import { resourceRoutes } from './routes/resources.js';
+import { sandboxRoutes } from './routes/sandbox.js';
+import type { Sandbox } from '../sandbox/service.js';
 import { registerShaping } from './shape.js';
+import { widgetPlugin, type WidgetService } from '../widget/index.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { Webhooks } from '../webhooks/index.js';
 
 export interface AppServices {
   tenants: Tenants;
   institutions: Institutions;
   links: Links;
   data: LinkData;
+  /** Present when the sandbox controls are on (VINCULO_SANDBOX). */
+  sandbox: Sandbox | null;
+  webhooks: Webhooks;
+  widget: WidgetService;
 }
 
 /** Never log credentials: no bodies are logged, and these header/body paths are censored anyway. */
@@ -77,6 +86,10 @@ export async function buildApp(services: AppServices, logger?: FastifyBaseLogger
     await api.register(institutionRoutes, { institutions: services.institutions });
     await api.register(linkRoutes, { links: services.links });
     await api.register(resourceRoutes, { data: services.data });
+    await api.register(webhookRoutes, { webhooks: services.webhooks });
+    if (services.sandbox) await api.register(sandboxRoutes, { sandbox: services.sandbox });
   });
+  // The Connect widget: /api/token/ (key pair in the body or Basic) and /widget/ (Bearer tokens).
+  await app.register(widgetPlugin, { widget: services.widget, tenants: services.tenants });
   return app;
 }

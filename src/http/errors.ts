@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
   },
   login_error: { status: 400, message: 'Invalid credentials provided to login to the institution' },
   authentication_failed: { status: 401, message: 'Invalid Secret Keys' },
+  permission_denied: { status: 403, message: 'You do not have permission to perform this action.' },
   not_found: { status: 404, message: 'Not found' },
   method_not_allowed: { status: 405, message: 'Method not allowed.' },
   request_timeout: {

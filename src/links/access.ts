@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ConnectorState, Credentials, TokenGenerationData } from '../connectors/connector.js';
 import type { CatalogueEntry } from '../connectors/registry.js';
+import { systemClock, type Clock } from '../clock.js';
 import { TooManySessionsError, ValidationErrors, VinculoError, fieldError } from '../errors.js';
 import { apiError, ERROR_CATALOGUE } from '../http/errors.js';
 import type { Institutions, InstitutionStatus } from '../institutions/service.js';
@@ -46,6 +47,9 @@ export interface AccessOptions {
   sessionLeaseTtl?: number;
 }
 
+/** How long an operation waits for background work holding the link's session. */
+const LEASE_WAIT_MS = 30_000;
+
 const credentialAad = (linkId: string) => `link-credentials:${linkId}`;
 const sessionAad = (sessionId: string, linkId: string) => `mfa-session:${sessionId}:${linkId}`;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,8 +62,15 @@ export class LinkAccess {
     private readonly vault: Vault,
     private readonly institutions: Institutions,
     readonly options: AccessOptions,
+    /** MFA sessions expire on this clock (the sandbox's virtual one when it is on). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.leaseTtl = options.sessionLeaseTtl ?? 120;
+  }
+
+  /** The clock expiries are measured on. */
+  now(): Date {
+    return this.clock.now();
   }
 
   /** The tenant's link, or undefined (another tenant's link is as absent as a missing one). */
@@ -94,10 +105,18 @@ export class LinkAccess {
     return sealed ? this.vault.openJson<LinkSecrets>(sealed, credentialAad(link.id)) : null;
   }
 
-  /** Stores (or, for `nostore`, forgets) a link's credentials after a successful login. */
+  /**
+   * Stores a link's credentials after a successful login. `nostore` links keep none — except
+   * until their first load of `fetch_resources` has run (it forgets them, and so does the
+   * expiry, 15 minutes after registration, whichever comes first).
+   */
   async keepCredentials(db: Kysely<Database>, link: LinkRow, secrets: LinkSecrets): Promise<void> {
-    if (link.credentials_storage === 'nostore') await links.deleteCredentials(db, link.id);
+    if (link.credentials_storage === 'nostore' && link.fetch_resources.length === 0) await links.deleteCredentials(db, link.id);
     else await links.saveCredentials(db, link.id, this.vault.sealJson(secrets, credentialAad(link.id)));
+  }
+
+  async forgetCredentials(link: LinkRow): Promise<void> {
+    await links.deleteCredentials(this.db, link.id);
   }
 
   /** Opens an MFA session (replacing any earlier one of the link); returns its id. */
@@ -108,7 +127,7 @@ export class LinkAccess {
       link_id: linkId,
       tenant_id: p.tenantId,
       purpose,
-      expires_at: new Date(Date.now() + this.options.mfaSessionTtl * 1000),
+      expires_at: new Date(this.clock.now().getTime() + this.options.mfaSessionTtl * 1000),
       ...this.vault.sealJson(secrets, sessionAad(id, linkId)),
     });
     return id;
@@ -129,7 +148,7 @@ export class LinkAccess {
     if (!row || row.link_id !== linkId || !purposes.includes(row.purpose)) {
       throw new ValidationErrors([fieldError.doesNotExist('session', 'session', id)]);
     }
-    if (row.expires_at.getTime() <= Date.now()) {
+    if (row.expires_at.getTime() <= this.clock.now().getTime()) {
       await sessions.deleteMfaSession(this.db, row.id);
       throw apiError('session_expired');
     }
@@ -138,7 +157,7 @@ export class LinkAccess {
 
   /** The institution asked again (another MFA step): keep the session open with the new pending state. */
   async continueSession(row: MfaSessionRow, secrets: SessionSecrets, pending: ConnectorState): Promise<void> {
-    const expires = new Date(Date.now() + this.options.mfaSessionTtl * 1000);
+    const expires = new Date(this.clock.now().getTime() + this.options.mfaSessionTtl * 1000);
     const sealed = this.vault.sealJson({ ...secrets, pending }, sessionAad(row.id, row.link_id));
     await sessions.updateMfaSession(this.db, row.id, sealed, expires);
   }
@@ -176,16 +195,24 @@ export class LinkAccess {
   }
 
   /**
-   * Takes the link's institution session, or refuses at once with `too_many_sessions` while
-   * another operation holds it. Returns the release.
+   * Takes the link's institution session. Two user operations never overlap: the second is
+   * refused at once with `too_many_sessions`. Background work (a refresh, a first load) is
+   * waited for instead, up to `waitMs`, since the user did not start it; and background work
+   * itself waits for whatever holds the session. Returns the release.
    */
-  async lease(link: LinkRow): Promise<() => Promise<void>> {
-    const token = randomUUID();
-    if (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) throw new TooManySessionsError();
+  async lease(link: LinkRow, holder: 'request' | 'job' = 'request', waitMs = LEASE_WAIT_MS): Promise<() => Promise<void>> {
+    const token = `${holder}:${randomUUID()}`;
+    const deadline = Date.now() + waitMs;
+    while (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) {
+      const current = await links.sessionLeaseHolder(this.db, link.id);
+      const mayWait = holder === 'job' || current === null || current.startsWith('job:');
+      if (!mayWait || Date.now() > deadline) throw new TooManySessionsError();
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return () => links.releaseSessionLease(this.db, link.id, token);
   }
 
-  /** Runs `fn` holding the link's institution session. */
+  /** Runs `fn` holding the link's institution session (a user operation; see `lease`). */
   async withLease<T>(link: LinkRow, fn: () => Promise<T>): Promise<T> {
     const release = await this.lease(link);
     try {

@@ -6,7 +6,8 @@ import { apiError } from '../http/errors.js';
 import { applyFilters, parseFilters } from '../http/filters/index.js';
 import type { PageRequest } from '../http/pagination.js';
 import * as links from '../store/queries/links.js';
-import type { LinkRow, LinkUpdate } from '../store/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
 import type { Principal } from '../tenants/service.js';
 import { UUID, type LinkAccess, type LinkSecrets, type StoredCredentials } from './access.js';
 import { linkFilters } from './filters.js';
@@ -75,7 +76,11 @@ function formCredentials(def: InstitutionDefinition, body: Partial<Record<string
   return out;
 }
 
+/** How long a `nostore` link may keep its credentials for its first load (Belvo's limit). */
+const NOSTORE_GRACE_MS = 15 * 60_000;
+
 function storageExpiry(storage: string, now: Date): Date | null {
+  if (storage === 'nostore') return new Date(now.getTime() + NOSTORE_GRACE_MS);
   const days = /^(\d+)d$/.exec(storage);
   return days ? new Date(now.getTime() + Number(days[1]) * 86_400_000) : null;
 }
@@ -88,12 +93,28 @@ function checkResources(def: InstitutionDefinition, resources: readonly string[]
 }
 
 /**
+ * What happens around a link's life beyond the Links API itself (the first load, refresh
+ * scheduling): called inside the transaction of the change, so jobs it sends are atomic with it.
+ */
+export interface LinkLifecycle {
+  /** The link exists and is valid for the first time (registered, or its MFA answered). */
+  created(tx: Kysely<Database>, link: LinkRow): Promise<void>;
+  /** An `invalid` / `token_required` link logged in again after a PUT. */
+  repaired(tx: Kysely<Database>, link: LinkRow): Promise<void>;
+  /** Access mode or refresh rate may have changed. */
+  rescheduled(tx: Kysely<Database>, before: LinkRow, after: LinkRow): Promise<void>;
+}
+
+/**
  * Links: registering, reading, repairing, re-configuring and deleting a user's connection to an
  * institution. Owns the transaction boundaries; SQL lives in src/store, the institution session,
  * secrets and MFA sessions go through LinkAccess, and status changes through ./status.ts.
  */
 export class Links {
-  constructor(private readonly access: LinkAccess) {}
+  constructor(
+    private readonly access: LinkAccess,
+    private readonly lifecycle?: LinkLifecycle,
+  ) {}
 
   private get db() {
     return this.access.db;
@@ -136,7 +157,7 @@ export class Links {
       created_by: p.userId,
       institution_user_id: institutionUserId(p.userIdKey, def.name, credentials),
       ...options,
-      credentials_expire_at: storageExpiry(options.credentials_storage, now),
+      credentials_expire_at: storageExpiry(options.credentials_storage, this.access.now()),
       created_at: now,
       updated_at: now,
     };
@@ -144,6 +165,7 @@ export class Links {
       const link = await this.db.transaction().execute(async (tx) => {
         const link = await links.insertLink(tx, { ...row, status: nextStatus('new', 'login_succeeded'), last_accessed_at: now });
         await this.access.keepCredentials(tx, link, { credentials, state: outcome.state });
+        await this.lifecycle?.created(tx, link);
         return link;
       });
       return toLinkJson(link);
@@ -203,6 +225,27 @@ export class Links {
     });
   }
 
+  /**
+   * Logs in again with the stored credentials, as a PUT does but with nothing new: how the Connect
+   * widget repairs a `token_required` link, whose user has no token before the institution asks
+   * (a QR to scan, a code sent by SMS). Success makes the link valid; a challenge answers 428,
+   * resumed with PATCH /api/links/ like a PUT's.
+   */
+  async reconnect(p: Principal, id: string): Promise<Link> {
+    const link = await this.access.row(p, id);
+    if (link.status === 'unconfirmed') throw apiError('unconfirmed_link');
+    const inst = await this.access.institution(link);
+    const stored = await this.access.secrets(link);
+    if (!stored) {
+      throw apiError('unsupported_operation', 'This link does not keep credentials (credentials_storage); register a new link instead');
+    }
+    this.access.assertUp(inst);
+    return this.access.withLease(link, async () => {
+      const outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'update' });
+      return this.afterLogin(p, link, inst.definition, 'update', stored, outcome);
+    });
+  }
+
   /** PATCH /api/links/{id}/: access mode, refresh rate, resources, data retention. */
   async patch(p: Principal, id: string, body: PatchLinkBody): Promise<Link> {
     const link = await this.access.row(p, id);
@@ -215,7 +258,11 @@ export class Links {
     }
     checkResources(inst.definition, body.fetch_resources);
     if (!(link.access_mode === 'single' && mode === 'recurrent')) {
-      const row = await links.updateLink(this.db, link.id, this.patchChanges(link, inst.definition, body));
+      const row = await this.db.transaction().execute(async (tx) => {
+        const row = await links.updateLink(tx, link.id, this.patchChanges(link, inst.definition, body));
+        await this.lifecycle?.rescheduled(tx, link, row);
+        return row;
+      });
       return toLinkJson(row);
     }
     // single → recurrent: the link will log in on its own from now on, so check it still can.
@@ -312,6 +359,9 @@ export class Links {
     const row = await this.db.transaction().execute(async (tx) => {
       const row = await this.access.recordLogin(tx, link, secrets, patch ? this.patchChanges(link, def, patch) : {});
       if (sessionId) await this.access.deleteSession(tx, sessionId);
+      if (link.status === 'unconfirmed') await this.lifecycle?.created(tx, row);
+      else if (link.status === 'invalid' || link.status === 'token_required') await this.lifecycle?.repaired(tx, row);
+      if (patch) await this.lifecycle?.rescheduled(tx, link, row);
       return row;
     });
     return toLinkJson(row);

@@ -10,10 +10,25 @@ import { assertUsable, type LinkStatus } from '../links/status.js';
 import { uuidv7 } from '../store/ids.js';
 import * as data from '../store/queries/link-data.js';
 import type { Database, LinkRow } from '../store/schema.js';
+import type { WebhookEmitter } from '../refresh/service.js';
 import type { Principal } from '../tenants/service.js';
 import { latestToday, resourceByName, type ResourceDefinition, type RetrieveParams } from './definitions.js';
 import { toObject, type ObjectSource } from './objects.js';
 import type { ResumeRetrievalBody, RetrieveBody } from './schema.js';
+
+/** Extracted objects with their ids, and which of them are new or changed (when stored). */
+export interface Placed {
+  objects: ObjectSource[];
+  inserted: string[];
+  updated: string[];
+}
+
+/** What one retrieval stored: its accounts (for resources that embed them) and its records. */
+export interface Collected {
+  accounts: Placed;
+  records: Placed;
+  now: Date;
+}
 
 /** What a retrieval's MFA session keeps to finish the retrieval once answered. */
 interface RetrievalResume {
@@ -43,6 +58,7 @@ export class LinkData {
     private readonly access: LinkAccess,
     private readonly tasks: InlineTasks,
     private readonly clock: () => Date = () => new Date(),
+    private readonly webhooks?: WebhookEmitter,
   ) {}
 
   private get db() {
@@ -77,7 +93,9 @@ export class LinkData {
       }
       const kept = { credentials: secrets.credentials, state: outcome.state };
       const fresh = await this.access.recordLogin(this.db, link, kept);
-      return this.collect(fresh, inst, connector, kept, def, params, account);
+      // A background retrieval tells the client it is done by webhook, written with the data.
+      const announce = options.async ? (tx: Kysely<Database>, c: Collected) => this.announceAsync(tx, link, def, c, options.requestId) : undefined;
+      return this.collect(fresh, inst, connector, kept, def, params, account, announce);
     };
     if (options.async) {
       // The session is taken before answering, so a concurrent operation is refused to its caller, not lost.
@@ -130,7 +148,7 @@ export class LinkData {
     if (missing.length) throw new ValidationErrors(missing.map((name) => fieldError.required(name)));
     const filters = parseFilters(def.filters, query);
     const filtered = applyFilters(data.scope(this.db, def.table, p.tenantId), filters);
-    const { count, rows } = await data.pageRows(filtered, def.table, page);
+    const { count, rows } = await data.pageRows(this.db, filtered, def.table, page);
     return { count, results: rows.map((r) => toObject(def, r)) };
   }
 
@@ -182,7 +200,8 @@ export class LinkData {
   /**
    * Extracts `def` (and, for objects that embed their account, the accounts first) and, when
    * asked to, stores it: new objects are inserted, known ones (same internal_identification)
-   * updated in place, all in one transaction. Returns the API objects in extraction order.
+   * updated in place, all in one transaction — in which `onStored` runs too (the refresh writes
+   * its webhooks there). Returns the API objects in extraction order.
    */
   async collect(
     link: LinkRow,
@@ -192,6 +211,7 @@ export class LinkData {
     def: ResourceDefinition,
     params: RetrieveParams,
     account?: string,
+    onStored?: (tx: Kysely<Database>, collected: Collected) => Promise<unknown>,
   ): Promise<Record<string, unknown>[]> {
     const now = this.clock();
     const request: ExtractRequest = {
@@ -212,10 +232,11 @@ export class LinkData {
     const accounts = def.embedsAccount ? await connector.extract({ ...request, resource: 'ACCOUNTS', account: undefined }) : [];
     const records = await connector.extract(request);
     const build = async (db: Kysely<Database>) => {
-      const accountObjects = await this.place(db, link, resourceByName('ACCOUNTS'), accounts, now, params.saveData);
-      const byKey = new Map(accountObjects.map((a) => [a.data.internal_identification as string, a]));
-      const objects = await this.place(db, link, def, records, now, params.saveData, byKey);
-      return objects.map((o) => toObject(def, o));
+      const accountsPlaced = await this.place(db, link, resourceByName('ACCOUNTS'), accounts, now, params.saveData);
+      const byKey = new Map(accountsPlaced.objects.map((a) => [a.data.internal_identification as string, a]));
+      const placed = await this.place(db, link, def, records, now, params.saveData, byKey);
+      await onStored?.(db, { accounts: accountsPlaced, records: placed, now });
+      return placed.objects.map((o) => toObject(def, o));
     };
     return params.saveData ? this.db.transaction().execute(build) : build(this.db);
   }
@@ -232,7 +253,7 @@ export class LinkData {
     now: Date,
     save: boolean,
     accounts?: ReadonlyMap<string, ObjectSource>,
-  ): Promise<ObjectSource[]> {
+  ): Promise<Placed> {
     // The same object twice in one extraction is one object (the last one wins).
     const unique = new Map<string, { record: Record<string, unknown>; account?: ObjectSource }>();
     for (const { account_internal_identification: accountKey, ...record } of records) {
@@ -241,32 +262,53 @@ export class LinkData {
       unique.set(record.internal_identification, { record, account });
     }
     const keys = [...unique.keys()];
-    const ids = save
-      ? await data.upsertRows(
-          db,
-          def.table,
-          [...unique.values()].map(({ record, account }) => ({
-            tenant_id: link.tenant_id,
-            link_id: link.id,
-            internal_identification: record.internal_identification as string,
-            collected_at: now,
-            record_date: def.recordDate(record as ExtractedRecord),
-            data: record,
-            account_id: account?.id,
-          })),
-        ).then((rows) => new Map(rows.map((r) => [r.internal_identification, r])))
+    const ids: Map<string, { id: string; created_at: Date; inserted?: boolean; changed?: boolean }> = save
+      ? await data
+          .upsertRows(
+            db,
+            def.table,
+            [...unique.values()].map(({ record, account }) => ({
+              tenant_id: link.tenant_id,
+              link_id: link.id,
+              internal_identification: record.internal_identification as string,
+              collected_at: now,
+              record_date: def.recordDate(record as ExtractedRecord),
+              data: record,
+              account_id: account?.id,
+            })),
+          )
+          .then((rows) => new Map(rows.map((r) => [r.internal_identification, r])))
       : await data.knownIds(db, def.table, link.id, keys);
-    return keys.map((key) => {
+    const placed: Placed = { objects: [], inserted: [], updated: [] };
+    for (const key of keys) {
       const { record, account } = unique.get(key)!;
       const known = ids.get(key);
-      return {
-        id: known?.id ?? uuidv7(),
+      const id = known?.id ?? uuidv7();
+      if (known?.inserted) placed.inserted.push(id);
+      else if (known?.changed) placed.updated.push(id);
+      placed.objects.push({
+        id,
         link_id: link.id,
         data: record,
         collected_at: now,
         created_at: known?.created_at ?? now,
         ...(account && { account }),
-      };
+      });
+    }
+    return placed;
+  }
+
+  /** `new_transactions_available` (or `<resource>` …) carrying the request id of the 202. */
+  private async announceAsync(tx: Kysely<Database>, link: LinkRow, def: ResourceDefinition, c: Collected, requestId: string) {
+    await this.webhooks?.emit(tx, {
+      tenantId: link.tenant_id,
+      linkId: link.id,
+      externalId: link.external_id,
+      webhookType: def.name,
+      webhookCode: `new_${def.path.replaceAll('-', '_')}_available`,
+      processType: 'async_request',
+      requestId,
+      data: { count: c.records.objects.length, [`new_${def.path.replaceAll('-', '_')}`]: c.records.inserted.length },
     });
   }
 

@@ -117,6 +117,8 @@ export interface LinkDataTable {
   /** The institution's own id of the object: the upsert key within a link. */
   internal_identification: string;
   collected_at: Timestamp;
+  /** When `data` last changed. */
+  changed_at: Timestamp;
   created_at: CreatedAt;
   /** The day the object is about (`YYYY-MM-DD`; never selected, only ordered and filtered on). */
   record_date: ColumnType<never, string | null, string | null>;
@@ -126,6 +128,25 @@ export interface LinkDataTable {
 /** Transactions and balances belong to an account as well as to a link. */
 export interface AccountDataTable extends LinkDataTable {
   account_id: string;
+}
+
+/** A Connect widget session: what one `POST /api/token/` allows (see migration 0005_widget). */
+export interface WidgetSessionsTable {
+  id: string;
+  tenant_id: string;
+  key_id: string;
+  /** Update mode: the one link this session may repair. */
+  link_id: string | null;
+  scopes: string[];
+  widget: ColumnType<Record<string, unknown>, string, string>;
+  link_options: ColumnType<Record<string, unknown>, string, string>;
+  /** Links this session registered (read_links sees these and `link_id`). */
+  links: ColumnType<string[], string[] | undefined, string[]>;
+  refresh_jti: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  completed_at: Timestamp | null;
+  revoked_at: Timestamp | null;
 }
 
 /** The table of each resource. */
@@ -142,6 +163,45 @@ export const DATA_TABLES = {
 } as const;
 export type DataTable = (typeof DATA_TABLES)[keyof typeof DATA_TABLES];
 
+/** A tenant's webhook endpoint. The signing secret and the Authorization value are sealed together. */
+export interface WebhookEndpointsTable extends SealedColumns {
+  id: string;
+  tenant_id: string;
+  url: string;
+  has_authorization: boolean;
+  created_at: CreatedAt;
+}
+
+/** One webhook event (the outbox): `id` is Belvo's `webhook_id`, `payload` the exact JSON body sent. */
+export interface WebhookEventsTable {
+  id: string;
+  tenant_id: string;
+  link_id: string | null;
+  webhook_type: string;
+  webhook_code: string;
+  process_type: string;
+  payload: string;
+  created_at: Timestamp;
+}
+
+/** One event to one endpoint. Times are on the virtual clock. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  /** pending | delivered | failed */
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** A retry waiting for its time; null while a delivery job is queued or running, and once final. */
+  next_attempt_at: Timestamp | null;
+  first_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -150,6 +210,9 @@ export interface Database {
   link_credentials: LinkCredentialsTable;
   mfa_sessions: MfaSessionsTable;
   sandbox_clock: SandboxClockTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   accounts: LinkDataTable;
   transactions: AccountDataTable;
   owners: LinkDataTable;
@@ -159,6 +222,7 @@ export interface Database {
   tax_statuses: LinkDataTable;
   tax_compliance_statuses: LinkDataTable;
   employment_records: LinkDataTable;
+  widget_sessions: WidgetSessionsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
@@ -169,3 +233,4 @@ export type NewLink = Insertable<LinksTable>;
 export type LinkUpdate = Updateable<LinksTable>;
 export type MfaSessionRow = Selectable<MfaSessionsTable>;
 export type Sealed = SealedColumns;
+export type WidgetSessionRow = Selectable<WidgetSessionsTable>;

@@ -85,17 +85,30 @@ export class Tenants {
     // Unknown ids still cost a scrypt so timing does not reveal which ids exist.
     const ok = await verifyPassword(password, key?.password_hash ?? DUMMY_HASH);
     if (!key || !ok || key.revoked_at) return null;
-    const principal: Principal = {
-      tenantId: key.tenant_id,
-      tenantName: key.tenant_name,
-      keyId: key.id,
-      userId: key.user_id,
-      userIdKey: Buffer.from(key.user_id_key, 'base64'),
-    };
+    const principal = toPrincipal(key);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { digest, principal, until: Date.now() + this.cacheTtlMs });
     return principal;
   }
+
+  /**
+   * The principal of an active key, without its password: for credentials that a key's owner
+   * issued earlier (widget tokens), which stop working when the key is revoked.
+   */
+  async principalForKey(id: string): Promise<Principal | null> {
+    const key = await q.findApiKey(this.db, id);
+    return key && !key.revoked_at ? toPrincipal(key) : null;
+  }
+}
+
+function toPrincipal(key: NonNullable<Awaited<ReturnType<typeof q.findApiKey>>>): Principal {
+  return {
+    tenantId: key.tenant_id,
+    tenantName: key.tenant_name,
+    keyId: key.id,
+    userId: key.user_id,
+    userIdKey: Buffer.from(key.user_id_key, 'base64'),
+  };
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

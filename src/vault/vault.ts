@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { VinculoError } from '../errors.js';
 import type { Sealed } from '../store/schema.js';
 
@@ -120,6 +120,19 @@ export class Vault {
     } finally {
       plain.fill(0);
     }
+  }
+
+  /**
+   * Purpose-bound subkeys of every master key (HKDF-SHA256, `purpose` as the info), keyed by the
+   * master key's id, current first. Lets other parts sign or MAC with key material that follows
+   * the master key's rotation while the master keys themselves never leave the vault, and a
+   * subkey can never open a sealed value (different key, different algorithm).
+   */
+  deriveKeys(purpose: string): { id: string; key: Buffer }[] {
+    return this.keyIds.map((id) => ({
+      id,
+      key: Buffer.from(hkdfSync('sha256', this.#keys.get(id)!, Buffer.alloc(0), `vinculo:${purpose}`, KEY_BYTES)),
+    }));
   }
 
   /** True when `sealed` is wrapped by a key other than the current one (rotation pending). */

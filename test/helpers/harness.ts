@@ -36,7 +36,15 @@ export interface Harness {
 const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 let tenantCounter = 0;
 
-export async function startHarness(store: StoreName, env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * Run background workers (first loads, refreshes, webhook deliveries, the scheduler). Off by
+   * default so a suite sees only what its own requests do; the refresh and webhook suites turn it on.
+   */
+  workers?: boolean;
+}
+
+export async function startHarness(store: StoreName, env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -45,8 +53,13 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     },
   });
   const logger = pino({ level: 'debug', redact: { paths: LOG_REDACT, censor: '[redacted]' } }, sink);
-  const config = loadConfig({ VINCULO_MASTER_KEY: TEST_MASTER_KEY, VINCULO_DATA_DIR: '/nonexistent-test-dir', ...env });
-  const vinculo = await createVinculo({ config, logger, store: await freshStore(store) });
+  const config = loadConfig({
+    VINCULO_MASTER_KEY: TEST_MASTER_KEY,
+    VINCULO_DATA_DIR: '/nonexistent-test-dir',
+    VINCULO_JOB_POLL_SECONDS: '0.5',
+    ...env,
+  });
+  const vinculo = await createVinculo({ config, logger, store: await freshStore(store), workers: options.workers ?? false });
   const harness: Harness = {
     store,
     vinculo,
@@ -100,13 +113,13 @@ export function client(vinculo: Vinculo, tenant: string, id: string, password: s
 export function describeStores(
   title: string,
   suite: (h: () => Harness) => void,
-  options: { env?: Record<string, string>; listen?: boolean } = {},
+  options: { env?: Record<string, string>; listen?: boolean } & HarnessOptions = {},
 ): void {
   for (const store of STORES) {
     describe(`${title} [${store}]`, () => {
       let harness: Harness;
       before(async () => {
-        harness = await startHarness(store, options.env);
+        harness = await startHarness(store, options.env, { workers: options.workers });
         if (options.listen) await harness.listen();
       });
       after(() => harness?.close());

@@ -58,7 +58,14 @@ type SandboxState = {
   expiredPassword?: string;
   /** expire_token users: the first login happened, so every later one needs a token. */
   tokenRequired?: true;
+  /** Sandbox control `reset_login`: logins fail until the user gives credentials again (PUT). */
+  loginRejected?: true;
+  /** Sandbox control `require_token`: the next login asks for a token, once. */
+  tokenOnce?: true;
 };
+
+/** What the sandbox controls (`POST /sandbox/links/{id}/…`) can make the institution do next. */
+export type SandboxControl = 'reset_login' | 'require_token';
 
 /** What the server keeps while a challenge is open. */
 type SandboxPending = {
@@ -90,12 +97,15 @@ export class SandboxConnector implements DataConnector {
     if (hasPassword && password === WRONG_PASSWORD) throw new InvalidCredentialsError();
 
     const previous = readState(state);
+    if (previous.loginRejected && purpose !== 'update') throw new InvalidCredentialsError();
     const fingerprint = hasPassword ? passwordFingerprint(institution, username, password) : undefined;
     if (previous.expiredPassword !== undefined && previous.expiredPassword === fingerprint) {
       throw new InvalidCredentialsError();
     }
 
     const next: SandboxState = { ...previous };
+    delete next.loginRejected;
+    delete next.tokenOnce;
     // The first successful login is what expires the password; later ones must not expire the new one.
     if (user.startsWith(SANDBOX_USERS.expirePassword) && fingerprint && !next.expiredPassword) next.expiredPassword = fingerprint;
     if (user.startsWith(SANDBOX_USERS.expireToken)) next.tokenRequired = true;
@@ -103,7 +113,8 @@ export class SandboxConnector implements DataConnector {
     const needsToken =
       this.options.challengeEveryLogin === true ||
       (user.startsWith(SANDBOX_USERS.mfa) && purpose === 'register') ||
-      previous.tokenRequired === true;
+      previous.tokenRequired === true ||
+      previous.tokenOnce === true;
     if (!needsToken) return { kind: 'success', state: next };
     // A token sent up front answers the challenge before it is asked.
     if (token) return checkToken(token, next);
@@ -118,6 +129,14 @@ export class SandboxConnector implements DataConnector {
     // QR / push: the user confirmed on their device, so the resume call carries no token.
     if (!token && open.confirmOnDevice) return { kind: 'success', state: open.state };
     return checkToken(token, open.state);
+  }
+
+  /** The sandbox controls: returns the link's connector state with the behaviour armed. */
+  control(action: SandboxControl, state: ConnectorState): ConnectorState {
+    const next: SandboxState = { ...readState(state) };
+    if (action === 'reset_login') next.loginRejected = true;
+    else next.tokenOnce = true;
+    return next;
   }
 
   /** Deterministic generated data (see ./data/index.ts): a function of username, institution and `now`. */
@@ -145,6 +164,8 @@ function readState(state: ConnectorState): SandboxState {
   const out: SandboxState = {};
   if (typeof state.expiredPassword === 'string') out.expiredPassword = state.expiredPassword;
   if (state.tokenRequired === true) out.tokenRequired = true;
+  if (state.loginRejected === true) out.loginRejected = true;
+  if (state.tokenOnce === true) out.tokenOnce = true;
   return out;
 }
 

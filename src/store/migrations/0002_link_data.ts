@@ -29,6 +29,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       .addColumn('link_id', 'uuid', (c) => c.notNull().references('links.id').onDelete('cascade'))
       .addColumn('internal_identification', 'text', (c) => c.notNull())
       .addColumn('collected_at', 'timestamptz', (c) => c.notNull())
+      // When `data` last changed (set by the upsert only when it differs): refreshes report updates.
+      .addColumn('changed_at', 'timestamptz', (c) => c.notNull())
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       // The day the object is about (transaction value date, balance date, invoice date...),
       // for newest-first order and date windows; null where a resource has none.

@@ -2,10 +2,14 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_link_data.js';
 import * as m0003 from './0003_scheduling.js';
+import * as m0004 from './0004_webhooks.js';
+import * as m0005 from './0005_widget.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_link_data': m0002,
   '0003_scheduling': m0003,
+  '0004_webhooks': m0004,
+  '0005_widget': m0005,
 };

@@ -37,12 +37,14 @@ export interface NewDataRow {
   account_id?: string;
 }
 
-/** What an upsert tells about each row: its (stable) id and whether it is new. */
+/** What an upsert tells about each row: its (stable) id, whether it is new, whether its data changed. */
 export interface UpsertedRow {
   id: string;
   internal_identification: string;
   created_at: Date;
   inserted: boolean;
+  /** Inserted, or stored with different data than before. */
+  changed: boolean;
 }
 
 export type DataQuery = SelectQueryBuilder<any, any, any>;
@@ -64,6 +66,7 @@ export async function upsertRows(db: Db, table: DataTable, rows: readonly NewDat
       link_id: r.link_id,
       internal_identification: r.internal_identification,
       collected_at: r.collected_at,
+      changed_at: r.collected_at,
       record_date: r.record_date,
       data: JSON.stringify(r.data),
       ...(scoped && { account_id: r.account_id }),
@@ -75,12 +78,20 @@ export async function upsertRows(db: Db, table: DataTable, rows: readonly NewDat
         oc.columns(['link_id', 'internal_identification']).doUpdateSet((eb) => ({
           data: eb.ref('excluded.data'),
           collected_at: eb.ref('excluded.collected_at'),
+          // In DO UPDATE, the table's own columns are the row as it was before this statement.
+          changed_at: sql`case when ${sql.ref(`${table}.data`)} is distinct from excluded.data then excluded.changed_at else ${sql.ref(`${table}.changed_at`)} end`,
           record_date: eb.ref('excluded.record_date'),
           ...(scoped && { account_id: eb.ref('excluded.account_id') }),
         })),
       )
       // xmax is 0 on a freshly inserted row version, the updating transaction's id otherwise.
-      .returning(['id', 'internal_identification', 'created_at', sql<boolean>`(xmax::text = '0')`.as('inserted')])
+      .returning([
+        'id',
+        'internal_identification',
+        'created_at',
+        sql<boolean>`(xmax::text = '0')`.as('inserted'),
+        sql<boolean>`(changed_at = collected_at)`.as('changed'),
+      ])
       .execute();
     out.push(...(done as UpsertedRow[]));
   }
@@ -110,49 +121,58 @@ export async function knownIds(
 /** The tenant's rows of `table`, not yet projected: filters are applied to this. */
 export function scope(db: Db, table: DataTable, tenantId: string): DataQuery {
   let q = (db as AnyDb).selectFrom(`${table} as r`).where('r.tenant_id', '=', tenantId);
-  if (ACCOUNT_SCOPED.has(table)) q = q.innerJoin('accounts as account', 'account.id', 'r.account_id');
+  // A left join (account_id is a NOT NULL foreign key, so it never adds or drops rows) lets
+  // PostgreSQL leave the accounts out of count(*) unless a filter names them.
+  if (ACCOUNT_SCOPED.has(table)) q = q.leftJoin('accounts as account', 'account.id', 'r.account_id');
   return q;
 }
 
 function project(q: DataQuery, table: DataTable): DataQuery {
   q = q.select(['r.id', 'r.link_id', 'r.data', 'r.collected_at', 'r.created_at']);
-  if (!ACCOUNT_SCOPED.has(table)) return q;
-  return q.select([
-    'account.id as account_id',
-    'account.link_id as account_link_id',
-    'account.data as account_data',
-    'account.collected_at as account_collected_at',
-    'account.created_at as account_created_at',
-  ]);
+  return ACCOUNT_SCOPED.has(table) ? q.select('r.account_id') : q;
 }
 
-function toDataRow(r: Record<string, any>): DataRow {
-  const row: DataRow = { id: r.id, link_id: r.link_id, data: r.data, collected_at: r.collected_at, created_at: r.created_at };
-  if (r.account_id) {
-    row.account = {
-      id: r.account_id,
-      link_id: r.account_link_id,
-      data: r.account_data,
-      collected_at: r.account_collected_at,
-      created_at: r.account_created_at,
-    };
+/**
+ * Rows as DataRows; transactions and balances get their account, read once per distinct
+ * account (a page of 100 transactions has a handful) instead of once per row.
+ */
+async function toDataRows(db: Db, rows: Record<string, any>[]): Promise<DataRow[]> {
+  const accountIds = [...new Set(rows.map((r) => r.account_id).filter(Boolean))] as string[];
+  const accounts = new Map<string, DataRow>();
+  if (accountIds.length) {
+    const found = await db
+      .selectFrom('accounts')
+      .select(['id', 'link_id', 'data', 'collected_at', 'created_at'])
+      .where('id', 'in', accountIds)
+      .execute();
+    for (const a of found) accounts.set(a.id, a);
   }
-  return row;
+  return rows.map((r) => {
+    const row: DataRow = { id: r.id, link_id: r.link_id, data: r.data, collected_at: r.collected_at, created_at: r.created_at };
+    const account = r.account_id ? accounts.get(r.account_id) : undefined;
+    if (account) row.account = account;
+    return row;
+  });
 }
 
 /** One page of `filtered` (a `scope` with filters applied), newest first. */
-export async function pageRows(filtered: DataQuery, table: DataTable, window: PageWindow): Promise<{ count: number; rows: DataRow[] }> {
+export async function pageRows(
+  db: Db,
+  filtered: DataQuery,
+  table: DataTable,
+  window: PageWindow,
+): Promise<{ count: number; rows: DataRow[] }> {
   const page = await pageOf(
     filtered,
     (qb) => project(qb, table).orderBy('r.record_date', 'desc').orderBy('r.id', 'desc').execute(),
     window,
   );
-  return { count: page.count, rows: page.rows.map(toDataRow) };
+  return { count: page.count, rows: await toDataRows(db, page.rows) };
 }
 
 export async function findRow(db: Db, table: DataTable, tenantId: string, id: string): Promise<DataRow | undefined> {
   const r = await project(scope(db, table, tenantId).where('r.id', '=', id), table).executeTakeFirst();
-  return r ? toDataRow(r) : undefined;
+  return r ? (await toDataRows(db, [r]))[0] : undefined;
 }
 
 /** The account of a link with this id (the `account` of a retrieval request). */

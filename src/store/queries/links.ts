@@ -85,3 +85,19 @@ export async function saveCredentials(db: Db, linkId: string, sealed: Sealed): P
 export async function deleteCredentials(db: Db, linkId: string): Promise<void> {
   await db.deleteFrom('link_credentials').where('link_id', '=', linkId).execute();
 }
+
+/** A link by id alone, for background work that acts on behalf of whichever tenant owns it. */
+export function findLinkById(db: Db, id: string): Promise<LinkRow | undefined> {
+  return db.selectFrom('links').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Who holds the link's institution session (the lease token), if anyone still does. */
+export async function sessionLeaseHolder(db: Db, id: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('links')
+    .select('session_lease_token')
+    .where('id', '=', id)
+    .where('session_lease_until', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return row?.session_lease_token ?? null;
+}

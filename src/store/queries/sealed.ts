@@ -7,7 +7,7 @@ import type { Database, Sealed } from '../schema.js';
  * `db` may be a Kysely instance or a Transaction (which extends it).
  */
 
-export type SealedTable = 'link_credentials' | 'mfa_sessions';
+export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints';
 
 export interface SealedRow extends Sealed {
   pk: string;
@@ -34,8 +34,9 @@ export async function findSealedToRewrap(
     if (afterPk !== null) q = q.where('link_id', '>', afterPk);
     return q.orderBy('link_id').limit(limit).execute();
   }
+  // mfa_sessions and webhook_endpoints: both keyed by `id`.
   let q = db
-    .selectFrom('mfa_sessions')
+    .selectFrom(table as 'mfa_sessions')
     .select(['id as pk', 'key_id', 'wrapped_key', 'ciphertext'])
     .where('key_id', '<>', currentKeyId);
   if (afterPk !== null) q = q.where('id', '>', afterPk);
@@ -69,7 +70,7 @@ export async function updateWrappedKey(
           .returning('link_id')
           .execute()
       : await db
-          .updateTable('mfa_sessions')
+          .updateTable(table as 'mfa_sessions')
           .set(set)
           .where('id', '=', pk)
           .where('key_id', '=', old.key_id)

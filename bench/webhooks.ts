@@ -1,0 +1,333 @@
+/**
+ * Webhook delivery benchmark: `npm run bench:webhooks [-- options]`. Prints figures; never asserts.
+ *
+ * For each store (embedded PGlite, PostgreSQL) this process runs Vinculo's services with their
+ * workers (as `npm start` does: API, queue workers and the scheduler in one process) and a
+ * receiver runs in a child process (this file again, as on a real deployment the receiver is
+ * elsewhere). The receiver answers 200 and verifies every delivery's Standard Webhooks signature
+ * with the `standardwebhooks` package. One tenant, one endpoint.
+ *
+ *  (a) backlog: --events N events emitted in transactions of --batch events, as fast as they go;
+ *      deliveries/s = N / (first emit → last delivery received). Emits and deliveries overlap.
+ *  (b) latency: --rate events/s for --seconds, one event per transaction (as a refresh writes
+ *      them); latency = emit called → the receiver has the request, p50/p90/p99/max.
+ *
+ * Options (argv, or env):
+ *   --store embedded|postgres|both   BENCH_STORE     default both (postgres skipped if unreachable)
+ *   --events N                       BENCH_EVENTS    default 10000
+ *   --batch N                        BENCH_BATCH     events per emitting transaction in (a), default 1
+ *   --emitters N                     BENCH_EMITTERS  concurrent emitting transactions in (a), default 4
+ *   --rate N                         BENCH_RATE      events/s in (b), default 200
+ *   --seconds N                      BENCH_SECONDS   duration of (b), default 10
+ * PostgreSQL admin URL: VINCULO_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test
+ * (a fresh database is created from it and dropped at the end).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
+
+type StoreName = 'embedded' | 'postgres';
+const SELF = fileURLToPath(import.meta.url);
+const ROLE_ENV = 'BENCH_WEBHOOKS_RECEIVER';
+
+// =============================================================================================
+// The receiver child: `BENCH_WEBHOOKS_RECEIVER=1 node --import tsx bench/webhooks.ts`
+// POST /secret (the endpoint's secret) first; then POST anything → 200 (signature verified,
+// webhook-id and receive time recorded);
+// GET /stats → {count, unique, invalid}; GET /times → [[webhook_id, ms], …] (first receipt).
+// =============================================================================================
+
+async function receiverMain(): Promise<void> {
+  let wh: Webhook | null = null;
+  const first = new Map<string, number>();
+  let count = 0;
+  let invalid = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/stats') res.end(JSON.stringify({ count, unique: first.size, invalid }));
+      else res.end(JSON.stringify([...first]));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = Date.now();
+      if (req.url === '/secret') {
+        wh = new Webhook(Buffer.concat(chunks).toString('utf8'));
+        res.end();
+        return;
+      }
+      count++;
+      const id = String(req.headers['webhook-id']);
+      try {
+        wh!.verify(Buffer.concat(chunks).toString('utf8'), req.headers as Record<string, string>);
+      } catch {
+        invalid++;
+      }
+      if (!first.has(id)) first.set(id, at);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+      res.end('ok');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const addr = server.address();
+    process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
+  });
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+// =============================================================================================
+// The driver
+// =============================================================================================
+
+function argValue(name: string): string | undefined {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1] ?? '';
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function num(name: string, envName: string, fallback: number, min: number, max: number): number {
+  const raw = argValue(name) ?? process.env[envName];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} / ${envName} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ReceiverChild {
+  url: string;
+  child: ChildProcess;
+  get<T>(path: string): Promise<T>;
+  setSecret(secret: string): Promise<void>;
+}
+
+async function startReceiver(): Promise<ReceiverChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF], {
+    env: { ...process.env, [ROLE_ENV]: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${JSON.parse(line).port}`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = <T>(path: string) =>
+    new Promise<T>((resolve, reject) => {
+      http
+        .get(`${base}${path}`, { agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T));
+        })
+        .on('error', reject);
+    });
+  const setSecret = (secret: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(`${base}/secret`, { method: 'POST', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end(secret);
+    });
+  return { url: `${base}/hooks`, child, get, setSecret };
+}
+
+interface Figures {
+  store: StoreName;
+  events: number;
+  emitMs: number;
+  deliverMs: number;
+  perSecond: number;
+  invalid: number;
+  duplicates: number;
+  latency: { n: number; p50: number; p90: number; p99: number; max: number; lost: number; rate: number };
+}
+
+async function benchStore(store: StoreName, adminUrl: string): Promise<Figures | null> {
+  const { loadConfig } = await import('../src/config.js');
+  const { createVinculo } = await import('../src/server.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'vinculo-bench-webhooks-'));
+  let dbName: string | null = null;
+  let storeUrl: string | null = null;
+  if (store === 'postgres') {
+    const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 2000 });
+    try {
+      await admin.connect();
+    } catch (err) {
+      process.stdout.write(`postgres: skipped (${(err as Error).message})\n`);
+      return null;
+    }
+    dbName = `vinculo_bench_webhooks_${process.pid}_${Date.now().toString(36)}`;
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const u = new URL(adminUrl);
+    u.pathname = `/${dbName}`;
+    storeUrl = u.toString();
+  }
+  const config = loadConfig({
+    VINCULO_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+    VINCULO_DATA_DIR: dataDir,
+    ...(storeUrl ? { DATABASE_URL: storeUrl } : {}),
+  });
+  const vinculo = await createVinculo({
+    config,
+    store: storeUrl ? { kind: 'postgres', url: storeUrl } : { kind: 'embedded', dataDir: null },
+    workers: true,
+  });
+  const { services } = vinculo;
+  const db = vinculo.store.db;
+  let receiver: ReceiverChild | undefined;
+  try {
+    await services.tenants.createKey({ tenant: 'bench' });
+    const tenantId = (await db.selectFrom('tenants').select('id').where('name', '=', 'bench').executeTakeFirstOrThrow()).id;
+    receiver = await startReceiver();
+    const endpoint = await services.webhooks.createEndpoint(tenantId, { url: receiver.url });
+    await receiver.setSecret(endpoint.secret);
+
+    const events = num('events', 'BENCH_EVENTS', 10_000, 1, 1_000_000);
+    const batch = num('batch', 'BENCH_BATCH', 1, 1, 10_000);
+    const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
+    const event = (i: number) => ({
+      tenantId,
+      linkId: '6a4b8d21-3c7f-4a8e-9b1d-2f5e7c9a0b13',
+      externalId: `ext-${i}`,
+      webhookType: 'TRANSACTIONS',
+      webhookCode: 'new_transactions_available',
+      processType: 'recurrent_update',
+      data: { count: i % 50, new_transactions: i % 50 },
+    });
+
+    // Warm-up: connections, JIT, the endpoint's opened secret.
+    for (let i = 0; i < 50; i++) await services.webhooks.emit(db, event(i));
+    while ((await receiver.get<{ unique: number }>('/stats')).unique < 50) await sleep(20);
+    const base = await receiver.get<{ count: number; unique: number }>('/stats');
+
+    // (a) backlog throughput.
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: emitters }, async () => {
+        while (next < events) {
+          const from = next;
+          next = Math.min(events, next + batch);
+          await db.transaction().execute(async (tx) => {
+            for (let i = from; i < next; i++) await services.webhooks.emit(tx, event(i));
+          });
+        }
+      }),
+    );
+    const emitMs = performance.now() - t0;
+    let stats = base;
+    while ((stats = await receiver.get<{ count: number; unique: number }>('/stats')).unique < base.unique + events) await sleep(10);
+    const deliverMs = performance.now() - t0;
+    const final = await receiver.get<{ count: number; unique: number; invalid: number }>('/stats');
+
+    // (b) latency at a steady rate, one event per transaction.
+    const rate = num('rate', 'BENCH_RATE', 200, 1, 100_000);
+    const seconds = num('seconds', 'BENCH_SECONDS', 10, 1, 3600);
+    const sent = new Map<string, number>();
+    const start = performance.now();
+    const total = rate * seconds;
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      inflight.push(
+        (async () => {
+          const at = Date.now();
+          const id = await services.webhooks.emit(db, event(i));
+          sent.set(id, at);
+        })(),
+      );
+      if (inflight.length > 256) await Promise.all(inflight.splice(0));
+    }
+    await Promise.all(inflight);
+    const deadline = Date.now() + 60_000;
+    let times = new Map<string, number>();
+    while (Date.now() < deadline) {
+      times = new Map(await receiver.get<[string, number][]>('/times'));
+      if ([...sent.keys()].every((id) => times.has(id))) break;
+      await sleep(100);
+    }
+    const lat = [...sent].filter(([id]) => times.has(id)).map(([id, at]) => times.get(id)! - at).sort((a, b) => a - b);
+    return {
+      store,
+      events,
+      emitMs,
+      deliverMs,
+      perSecond: events / (deliverMs / 1000),
+      invalid: final.invalid,
+      duplicates: final.count - final.unique,
+      latency: {
+        n: lat.length,
+        p50: percentile(lat, 50),
+        p90: percentile(lat, 90),
+        p99: percentile(lat, 99),
+        max: lat[lat.length - 1],
+        lost: sent.size - lat.length,
+        rate,
+      },
+    };
+  } finally {
+    receiver?.child.stdin?.end();
+    await vinculo.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (dbName) {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const which = argValue('store') ?? process.env.BENCH_STORE ?? 'both';
+  const stores: StoreName[] = which === 'both' ? ['postgres', 'embedded'] : [which as StoreName];
+  const adminUrl = process.env.VINCULO_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const batch = num('batch', 'BENCH_BATCH', 1, 1, 10_000);
+  const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
+  process.stdout.write(`webhook deliveries (one endpoint, signed; receiver verifies every signature), node ${process.version}\n`);
+  const rows: Figures[] = [];
+  for (const store of stores) {
+    process.stdout.write(`${store}: running…\n`);
+    const f = await benchStore(store, adminUrl);
+    if (f) rows.push(f);
+  }
+  process.stdout.write('\n(a) backlog: events emitted by ' + `${emitters} concurrent transactions of ${batch} event(s), until all delivered\n`);
+  process.stdout.write('store      events   emit s   all delivered s   deliveries/s   bad signatures   duplicates\n');
+  for (const f of rows) {
+    process.stdout.write(
+      `${f.store.padEnd(10)} ${String(f.events).padStart(6)}   ${(f.emitMs / 1000).toFixed(1).padStart(6)}   ${(f.deliverMs / 1000).toFixed(1).padStart(15)}   ${f.perSecond.toFixed(0).padStart(12)}   ${String(f.invalid).padStart(14)}   ${String(f.duplicates).padStart(10)}\n`,
+    );
+  }
+  process.stdout.write('\n(b) latency: emit (own transaction) → received, at a steady rate\n');
+  process.stdout.write('store      rate/s   events   p50 ms   p90 ms   p99 ms   max ms   not received\n');
+  for (const f of rows) {
+    const l = f.latency;
+    process.stdout.write(
+      `${f.store.padEnd(10)} ${String(l.rate).padStart(6)}   ${String(l.n).padStart(6)}   ${String(l.p50).padStart(6)}   ${String(l.p90).padStart(6)}   ${String(l.p99).padStart(6)}   ${String(l.max).padStart(6)}   ${String(l.lost).padStart(12)}\n`,
+    );
+  }
+}
+
+if (process.env[ROLE_ENV]) await receiverMain();
+else await main();

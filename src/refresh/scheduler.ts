@@ -1,0 +1,115 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Jobs, Queue } from '../jobs/jobs.js';
+import { claimDueRefreshes, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
+import type { Database } from '../store/schema.js';
+
+/** Work whose due times live in the store on the virtual clock (webhook retries). */
+export interface DueWork {
+  sendDue(now: Date): Promise<number>;
+}
+
+export interface TickResult {
+  /** Ids of the refresh jobs this pass sent. */
+  refreshJobs: string[];
+  deliveries: number;
+  expiredCredentials: number;
+  staleObjects: number;
+}
+
+/** A claimed refresh whose job was lost comes due again after this long. */
+const CLAIM_GUARD_MS = 60 * 60_000;
+const BATCH = 500;
+
+/**
+ * The scheduler's pass, run every few seconds by each worker process (several may run at once:
+ * claims use SKIP LOCKED): refreshes that came due become jobs — sent in the claiming
+ * transaction, so a claim is never lost —, `credentials_storage: Nd` and `stale_in` expiries are
+ * applied, and due webhook retries are sent. Due times are on the (virtual) clock, which is why
+ * this is ours and not pg-boss's `startAfter`: advancing the sandbox clock makes them due.
+ */
+export class Scheduler {
+  private timer?: NodeJS.Timeout;
+  private pass?: Promise<unknown>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly queue: Queue,
+    private readonly clock: Clock & { sync?(): Promise<void> },
+    private readonly dueWork: DueWork[] = [],
+  ) {}
+
+  async tick(): Promise<TickResult> {
+    await this.clock.sync?.();
+    const now = this.clock.now();
+    const refreshJobs: string[] = [];
+    for (;;) {
+      const sent = await this.db.transaction().execute(async (tx) => {
+        const ids = await claimDueRefreshes(tx, now, new Date(now.getTime() + CLAIM_GUARD_MS), BATCH);
+        const jobs: string[] = [];
+        for (const linkId of ids) {
+          const job = await this.queue.send('link-refresh', { linkId, reason: 'scheduled' }, { db: tx });
+          if (job) jobs.push(job);
+        }
+        return { ids, jobs };
+      });
+      refreshJobs.push(...sent.jobs);
+      if (sent.ids.length < BATCH) break;
+    }
+    if (refreshJobs.length) this.queue.wake('link-refresh');
+    const expired = await this.db.transaction().execute((tx) => expireCredentials(tx, now));
+    const staleObjects = await deleteStaleData(this.db, now);
+    let deliveries = 0;
+    for (const work of this.dueWork) deliveries += await work.sendDue(now);
+    return { refreshJobs, deliveries, expiredCredentials: expired.length, staleObjects };
+  }
+
+  /** Runs `tick` every `intervalMs` in this process (a pass never overlaps the previous one). */
+  start(intervalMs: number, onError: (err: unknown) => void): void {
+    this.timer = setInterval(() => {
+      if (this.pass) return;
+      this.pass = this.tick()
+        .catch(onError)
+        .finally(() => (this.pass = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.pass;
+  }
+
+  /**
+   * Runs everything due now and waits for it: ticks, waits for the refresh jobs each tick sent,
+   * and ticks again until nothing more is due (a refresh reschedules its link in the future, so
+   * this ends). For the sandbox clock and tests.
+   */
+  async runDue(maxPasses = 50): Promise<TickResult[]> {
+    const passes: TickResult[] = [];
+    while (this.pass) await this.pass;
+    for (let i = 0; i < maxPasses; i++) {
+      const r = await this.tick();
+      passes.push(r);
+      if (!r.refreshJobs.length && !r.deliveries) break;
+      await waitForJobs(this.queue, 'link-refresh', r.refreshJobs);
+    }
+    return passes;
+  }
+}
+
+/** Resolves when every job has ended (completed, failed or cancelled); a job still retrying is not ended. */
+export async function waitForJobs(queue: Queue, name: keyof Jobs & string, ids: readonly string[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(ids);
+  while (pending.size) {
+    for (const id of [...pending]) {
+      const job = await queue.getJob(name, id);
+      if (!job || job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled') pending.delete(id);
+    }
+    if (!pending.size) return;
+    if (Date.now() > deadline) throw new Error(`${name}: ${pending.size} job(s) still running after ${timeoutMs} ms`);
+    queue.wake(name);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,333 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { DataConnector, ResourceName } from '../connectors/connector.js';
+import { isCredentialsRejected, VinculoError } from '../errors.js';
+import { ERROR_CATALOGUE } from '../http/errors.js';
+import type { Queue } from '../jobs/jobs.js';
+import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
+import type { LinkLifecycle } from '../links/service.js';
+import { resourceByName, type RetrieveParams } from '../resources/definitions.js';
+import type { Collected, LinkData } from '../resources/service.js';
+import * as links from '../store/queries/links.js';
+import { deleteMissing } from '../store/queries/refresh.js';
+import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
+import { afterMonthly, firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS, retryAfterDown } from './schedule.js';
+
+/**
+ * Keeping links live: the first full load of a new link (historical) and the scheduled
+ * refreshes of recurrent links, both as durable jobs, each ending in webhooks written in the
+ * same transaction as the data they announce.
+ */
+
+/** A webhook to write into the outbox (see src/webhooks): Belvo's envelope fields. */
+export interface WebhookEvent {
+  tenantId: string;
+  linkId: string | null;
+  externalId: string | null;
+  webhookType: string;
+  webhookCode: string;
+  processType: string;
+  requestId?: string;
+  data: Record<string, unknown>;
+}
+
+export interface WebhookEmitter {
+  emit(tx: Kysely<Database>, event: WebhookEvent): Promise<unknown>;
+}
+
+/** Resources in the order a load fetches them: accounts first, so later ones find their accounts stored. */
+const LOAD_ORDER: readonly ResourceName[] = [
+  'ACCOUNTS',
+  'OWNERS',
+  'TRANSACTIONS',
+  'BALANCES',
+  'INVOICES',
+  'TAX_RETURNS',
+  'TAX_STATUS',
+  'TAX_COMPLIANCE_STATUS',
+  'EMPLOYMENT_RECORDS',
+];
+
+/** How far back a refresh re-reads transactions to catch late changes (settlements, reversals). */
+export const LOOKBACK_DAYS = 7;
+const HISTORY_DAYS = 365;
+const FISCAL_YEARS = 5;
+const DAY_MS = 86_400_000;
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+const daysBefore = (d: Date, n: number) => day(new Date(d.getTime() - n * DAY_MS));
+
+type Outcome = 'refreshed' | 'loaded' | 'skipped' | 'invalid' | 'token_required' | 'retry_scheduled';
+
+export class Refreshes implements LinkLifecycle {
+  constructor(
+    private readonly access: LinkAccess,
+    private readonly data: LinkData,
+    private readonly webhooks: WebhookEmitter,
+    private readonly queue: Queue,
+    private readonly clock: Clock,
+    private readonly options: { jobTimeoutSeconds: number } = { jobTimeoutSeconds: 900 },
+  ) {}
+
+  private get db() {
+    return this.access.db;
+  }
+
+  registerJobs(): void {
+    const retry = { retryLimit: 5, retryDelay: 30, retryBackoff: true, expireInSeconds: this.options.jobTimeoutSeconds };
+    this.queue.defineJob('link-refresh', async (job) => this.refresh(job.data.linkId, job.data.reason), { ...retry, concurrency: 4 });
+    this.queue.defineJob('historical-load', async (job) => this.historical(job.data.linkId), { ...retry, concurrency: 2 });
+  }
+
+  // ---- lifecycle hooks, called by Links inside its transactions ---------------------------------
+
+  /** A link was created (registered, or its MFA answered): load its history if it asks for it. */
+  async created(tx: Kysely<Database>, link: LinkRow): Promise<void> {
+    if (link.access_mode === 'recurrent' || link.fetch_historical || link.fetch_resources.length > 0) {
+      await this.queue.send('historical-load', { linkId: link.id }, { db: tx });
+    }
+  }
+
+  /** A link that could not refresh was repaired (PUT): refresh it at once. */
+  async repaired(tx: Kysely<Database>, link: LinkRow): Promise<void> {
+    if (link.access_mode === 'recurrent') await this.queue.send('link-refresh', { linkId: link.id, reason: 'repaired' }, { db: tx });
+  }
+
+  /** Access mode or rate changed: single stops refreshing, recurrent starts the next day. */
+  async rescheduled(tx: Kysely<Database>, before: LinkRow, after: LinkRow): Promise<void> {
+    if (after.access_mode !== 'recurrent') {
+      if (before.next_refresh_at) await links.updateLink(tx, after.id, { next_refresh_at: null });
+      return;
+    }
+    if (before.access_mode === 'recurrent' && before.refresh_rate === after.refresh_rate) return;
+    const [y, m, d] = ymd(this.clock.now());
+    const tomorrow = new Date(Date.UTC(y, m, d + 1));
+    await links.updateLink(tx, after.id, this.firstPlan(after, tomorrow));
+  }
+
+  // ---- jobs ----------------------------------------------------------------------------------------
+
+  /** The first full load: every resource the link fetches, one `historical_update` webhook each. */
+  async historical(linkId: string): Promise<Outcome> {
+    const link = await links.findLinkById(this.db, linkId);
+    if (!link || link.status !== 'valid') return 'skipped';
+    return this.withSession(link, 'historical_update', async (inst, connector, secrets) => {
+      const now = this.clock.now();
+      for (const resource of this.resources(link, inst)) {
+        const def = resourceByName(resource);
+        for (const params of this.historyParams(resource, link.id, now)) {
+          await this.data.collect(link, inst, connector, secrets, def, params, undefined, (tx, c) =>
+            this.webhooks.emit(tx, this.event(link, resource, 'historical_update', 'historical_update', totals(resource, c))),
+          );
+        }
+      }
+      const changes: LinkUpdate = { last_refresh_at: now, refresh_attempts: 0 };
+      if (link.access_mode === 'recurrent') Object.assign(changes, this.firstPlan(link, now));
+      await links.updateLink(this.db, link.id, changes);
+      // nostore: the credentials were kept only for this load.
+      if (link.credentials_storage === 'nostore') await this.access.forgetCredentials(link);
+      return 'loaded';
+    });
+  }
+
+  /** A scheduled (or manual, or post-repair) refresh: what changed since the last one. */
+  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired'): Promise<Outcome> {
+    const link = await links.findLinkById(this.db, linkId);
+    if (!link) return 'skipped';
+    if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
+      // Not refreshed until repaired (PUT), which refreshes it at once.
+      if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
+      return 'skipped';
+    }
+    return this.withSession(link, 'recurrent_update', async (inst, connector, secrets) => {
+      const now = this.clock.now();
+      const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+      for (const resource of this.resources(link, inst)) {
+        const def = resourceByName(resource);
+        for (const params of this.refreshParams(resource, since, now)) {
+          await this.data.collect(link, inst, connector, secrets, def, params, undefined, (tx, c) =>
+            this.announce(tx, link, resource, params, c),
+          );
+        }
+      }
+      await links.updateLink(this.db, link.id, {
+        last_refresh_at: now,
+        ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
+      });
+      return 'refreshed';
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  /**
+   * Logs in with the stored credentials holding the link's session, runs `fn`, and turns the
+   * institution's refusals into link status changes and LINK webhooks. An institution that is
+   * down or slow leaves the status alone and tries again later.
+   */
+  private async withSession(
+    link: LinkRow,
+    processType: string,
+    fn: (inst: Institution, connector: DataConnector, secrets: LinkSecrets) => Promise<Outcome>,
+  ): Promise<Outcome> {
+    const inst = await this.access.institution(link);
+    const connector = inst.connector as DataConnector;
+    const secrets = await this.access.secrets(link);
+    if (!secrets || typeof connector.extract !== 'function') return 'skipped';
+    let release: () => Promise<void>;
+    try {
+      release = await this.access.lease(link, 'job');
+    } catch (err) {
+      // A user's operation holds the session: come back shortly.
+      if (err instanceof VinculoError && err.code === 'too_many_sessions') return this.later(link, 0);
+      throw err;
+    }
+    try {
+      if (inst.status === 'down') return await this.later(link, link.refresh_attempts);
+      const outcome = await connector.login({ ...secrets, institution: inst.definition, purpose: 'access' });
+      if (outcome.kind === 'challenge') {
+        await this.db.transaction().execute(async (tx) => {
+          await this.access.recordAccessFailure(tx, link, 'access_challenged');
+          await links.updateLink(tx, link.id, { next_refresh_at: null });
+          await this.webhooks.emit(tx, this.linkEvent(link, processType, 'token_required', 428));
+        });
+        return 'token_required';
+      }
+      const kept = { credentials: secrets.credentials, state: outcome.state };
+      await this.access.recordLogin(this.db, link, kept);
+      return await fn(inst, connector, kept);
+    } catch (err) {
+      if (isCredentialsRejected(err)) {
+        await this.db.transaction().execute(async (tx) => {
+          await this.access.recordAccessFailure(tx, link, 'access_rejected');
+          await links.updateLink(tx, link.id, { next_refresh_at: null });
+          await this.webhooks.emit(tx, this.linkEvent(link, processType, 'invalid_credentials', 400, 'login_error'));
+        });
+        return 'invalid';
+      }
+      if (err instanceof VinculoError && err.retryable) return this.later(link, link.refresh_attempts);
+      throw err;
+    } finally {
+      await release();
+    }
+  }
+
+  /** The institution could not be reached: try again later (the monthly rule counts it as a failure). */
+  private async later(link: LinkRow, attempts: number): Promise<Outcome> {
+    const now = this.clock.now();
+    const plan: LinkUpdate =
+      link.access_mode === 'recurrent' && link.refresh_rate === MONTHLY
+        ? this.nextPlan(link, now, false)
+        : { next_refresh_at: retryAfterDown(attempts, REFRESH_PERIODS[link.refresh_rate ?? '24h'] ?? 86400, now), refresh_attempts: attempts + 1 };
+    await links.updateLink(this.db, link.id, plan);
+    return 'retry_scheduled';
+  }
+
+  private resources(link: LinkRow, inst: Institution): ResourceName[] {
+    const wanted = link.fetch_resources.length ? link.fetch_resources : inst.definition.resources;
+    return LOAD_ORDER.filter((r) => wanted.includes(r) && inst.definition.resources.includes(r));
+  }
+
+  /** The first load's requests for one resource (invoices need one per direction). */
+  private historyParams(resource: ResourceName, link: string, now: Date): RetrieveParams[] {
+    const base: RetrieveParams = { link, saveData: true };
+    const year = now.getUTCFullYear();
+    switch (resource) {
+      case 'TRANSACTIONS':
+      case 'BALANCES':
+        return [{ ...base, dateFrom: daysBefore(now, HISTORY_DAYS - 1), dateTo: day(now) }];
+      case 'INVOICES':
+        return ['INFLOW', 'OUTFLOW'].map((type) => ({ ...base, type, dateFrom: daysBefore(now, HISTORY_DAYS - 1), dateTo: day(now) }));
+      case 'TAX_RETURNS':
+        return [{ ...base, type: 'yearly', yearFrom: year - FISCAL_YEARS, yearTo: year }];
+      default:
+        return [base];
+    }
+  }
+
+  /** A refresh's requests: dated resources from LOOKBACK_DAYS before the last refresh; the rest whole. */
+  private refreshParams(resource: ResourceName, since: Date, now: Date): RetrieveParams[] {
+    const all = this.historyParams(resource, '', now);
+    if (resource !== 'TRANSACTIONS' && resource !== 'BALANCES' && resource !== 'INVOICES') return all;
+    const from = daysBefore(since, LOOKBACK_DAYS);
+    const floor = daysBefore(now, HISTORY_DAYS - 1);
+    return all.map((p) => ({ ...p, dateFrom: from > floor ? from : floor }));
+  }
+
+  /** A refresh's webhooks for one resource: what is new, changed or gone. */
+  private async announce(tx: Kysely<Database>, link: LinkRow, resource: ResourceName, params: RetrieveParams, c: Collected): Promise<void> {
+    const emit = (code: string, data: Record<string, unknown>, type: string = resource) =>
+      this.webhooks.emit(tx, this.event(link, type, 'recurrent_update', code, data));
+    if (c.accounts.inserted.length && resource === 'TRANSACTIONS') {
+      await emit('new_accounts_available', { new_accounts: c.accounts.inserted.length }, 'ACCOUNTS');
+    }
+    const added = c.records.inserted.length;
+    switch (resource) {
+      case 'ACCOUNTS':
+        if (added) await emit('new_accounts_available', { new_accounts: added });
+        return;
+      case 'TRANSACTIONS': {
+        if (added) await emit('new_transactions_available', { count: added, new_transactions: added });
+        if (c.records.updated.length) {
+          await emit('transactions_updated', { count: c.records.updated.length, transactions: c.records.updated });
+        }
+        const kept = c.records.objects.map((o) => o.id);
+        const gone = await deleteMissing(tx, 'transactions', link.id, params.dateFrom!, params.dateTo!, kept);
+        if (gone.length) await emit('transactions_deleted', { count: gone.length, transactions: gone });
+        return;
+      }
+      case 'INVOICES':
+        if (added) await emit('new_invoices_available', { count: added, new_invoices: added });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private event(link: LinkRow, type: string, processType: string, code: string, data: Record<string, unknown>): WebhookEvent {
+    return { tenantId: link.tenant_id, linkId: link.id, externalId: link.external_id, webhookType: type, webhookCode: code, processType, data };
+  }
+
+  private linkEvent(link: LinkRow, processType: string, code: 'invalid_credentials' | 'token_required', status: number, errorCode: string = code): WebhookEvent {
+    const message = ERROR_CATALOGUE[errorCode as keyof typeof ERROR_CATALOGUE]?.message ?? code;
+    return this.event(link, 'LINK', processType, code, { error_code: errorCode, error_message: message, status });
+  }
+
+  /** The first refresh after `from`: the link's slot, or a 30d link's monthly day. */
+  private firstPlan(link: LinkRow, from: Date): LinkUpdate {
+    const rate = link.refresh_rate ?? '7d';
+    if (rate === MONTHLY) {
+      const plan = firstMonthly(link.id, from);
+      return { next_refresh_at: plan.at, refresh_day: plan.day, refresh_attempts: 0 };
+    }
+    return { next_refresh_at: nextSlot(link.id, REFRESH_PERIODS[rate], from), refresh_attempts: 0 };
+  }
+
+  /** After a refresh at `now`: the next one. */
+  private nextPlan(link: LinkRow, now: Date, ok: boolean): LinkUpdate {
+    const rate = link.refresh_rate ?? '7d';
+    if (rate !== MONTHLY) return { next_refresh_at: nextSlot(link.id, REFRESH_PERIODS[rate], now), refresh_attempts: 0 };
+    if (link.refresh_day === null) return this.firstPlan(link, now);
+    const plan = afterMonthly(link.id, { day: link.refresh_day, attempts: link.refresh_attempts }, now, ok);
+    return { next_refresh_at: plan.at, refresh_day: plan.day, refresh_attempts: plan.attempts };
+  }
+}
+
+function ymd(d: Date): [number, number, number] {
+  return [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];
+}
+
+/** The `data` of a historical_update webhook: how much of the resource the link now has. */
+function totals(resource: ResourceName, c: Collected): Record<string, unknown> {
+  const n = c.records.objects.length;
+  switch (resource) {
+    case 'ACCOUNTS':
+      return { total_accounts: n };
+    case 'TRANSACTIONS': {
+      const dates = c.records.objects.map((o) => String(o.data.value_date)).sort();
+      return { total_transactions: n, first_transaction_date: dates[0] ?? null, last_transaction_date: dates.at(-1) ?? null };
+    }
+    default:
+      return { [`total_${resource.toLowerCase()}`]: n };
+  }
+}

@@ -1,0 +1,287 @@
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, Sealed } from '../schema.js';
+import { pageOf, type PageWindow } from './page.js';
+
+/**
+ * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path is three
+ * statements per delivery: `insertEvent` (the event and its deliveries, one statement),
+ * `findForDelivery` and `recordSuccess`/`recordFailure`.
+ */
+
+type Db = Kysely<Database>;
+
+export interface EndpointRow {
+  id: string;
+  tenant_id: string;
+  url: string;
+  has_authorization: boolean;
+  created_at: Date;
+}
+
+export interface NewEndpoint extends Sealed {
+  id: string;
+  tenant_id: string;
+  url: string;
+  has_authorization: boolean;
+  created_at: Date;
+}
+
+const ENDPOINT_COLUMNS = ['id', 'tenant_id', 'url', 'has_authorization', 'created_at'] as const;
+
+export async function insertEndpoint(db: Db, row: NewEndpoint): Promise<EndpointRow> {
+  return db.insertInto('webhook_endpoints').values(row).returning(ENDPOINT_COLUMNS).executeTakeFirstOrThrow();
+}
+
+/** A tenant's endpoints, newest first. */
+export function pageEndpoints(db: Db, tenantId: string, page: PageWindow): Promise<{ count: number; rows: EndpointRow[] }> {
+  const base = db.selectFrom('webhook_endpoints').where('tenant_id', '=', tenantId);
+  return pageOf(base, (qb) => qb.select(ENDPOINT_COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').execute(), page);
+}
+
+/** Every endpoint with its tenant's name (the CLI), optionally of one tenant. */
+export function listEndpointsWithTenant(db: Db, tenantName?: string) {
+  let q = db
+    .selectFrom('webhook_endpoints as e')
+    .innerJoin('tenants as t', 't.id', 'e.tenant_id')
+    .select(['e.id', 'e.url', 'e.has_authorization', 'e.created_at', 't.name as tenant']);
+  if (tenantName !== undefined) q = q.where('t.name', '=', tenantName);
+  return q.orderBy('t.name').orderBy('e.created_at').orderBy('e.id').execute();
+}
+
+/** Deletes an endpoint (its deliveries go with it); `tenantId` null: whichever tenant owns it. */
+export async function deleteEndpoint(db: Db, tenantId: string | null, id: string): Promise<boolean> {
+  let q = db.deleteFrom('webhook_endpoints').where('id', '=', id);
+  if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
+  const r = await q.executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export interface NewEvent {
+  id: string;
+  tenant_id: string;
+  link_id: string | null;
+  webhook_type: string;
+  webhook_code: string;
+  process_type: string;
+  payload: string;
+  created_at: Date;
+}
+
+/**
+ * Records an event and one pending delivery per endpoint the tenant has now, in one statement.
+ * Returns the new deliveries' ids (none when the tenant has no endpoint).
+ */
+export async function insertEvent(db: Db, event: NewEvent): Promise<string[]> {
+  const rows = await db
+    .with('ev', (qb) => qb.insertInto('webhook_events').values(event).returning(['id', 'tenant_id', 'created_at']))
+    .insertInto('webhook_deliveries')
+    .columns(['id', 'tenant_id', 'event_id', 'endpoint_id', 'created_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('ev')
+        .innerJoin('webhook_endpoints as ep', 'ep.tenant_id', 'ev.tenant_id')
+        .select([sql<string>`gen_random_uuid()`.as('id'), 'ev.tenant_id', 'ev.id as event_id', 'ep.id as endpoint_id', 'ev.created_at']),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Wakes delivery workers in every process sharing the store once the transaction commits
+ * (PostgreSQL holds notifications until then and drops them on rollback).
+ */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+}
+
+/** What a delivery attempt needs: the delivery's state, the body, the endpoint and its sealed secrets. */
+export interface DeliveryTarget extends Sealed {
+  id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: Date | null;
+  first_attempt_at: Date | null;
+  webhook_id: string;
+  payload: string;
+  endpoint_id: string;
+  url: string;
+}
+
+export function findForDelivery(db: Db, id: string): Promise<DeliveryTarget | undefined> {
+  return db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+    .innerJoin('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
+    .select([
+      'd.id',
+      'd.status',
+      'd.attempts',
+      'd.next_attempt_at',
+      'd.first_attempt_at',
+      'e.id as webhook_id',
+      'e.payload',
+      'ep.id as endpoint_id',
+      'ep.url',
+      'ep.key_id',
+      'ep.wrapped_key',
+      'ep.ciphertext',
+    ])
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Marks a delivery delivered (a late success also overrides an earlier `failed`). */
+export async function recordSuccess(db: Db, id: string, statusCode: number, now: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      status: 'delivered',
+      attempts: eb('attempts', '+', 1),
+      last_status_code: statusCode,
+      last_error: null,
+      next_attempt_at: null,
+      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(now)),
+      delivered_at: now,
+    }))
+    .where('id', '=', id)
+    .where('status', '<>', 'delivered')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Records a failed attempt: a retry at `nextAttemptAt`, or `failed` when null. Only while no
+ * other attempt has recorded its outcome meanwhile (a duplicate job run).
+ */
+export async function recordFailure(
+  db: Db,
+  id: string,
+  outcome: { statusCode: number | null; error: string; now: Date; nextAttemptAt: Date | null },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      status: outcome.nextAttemptAt ? 'pending' : 'failed',
+      attempts: eb('attempts', '+', 1),
+      last_status_code: outcome.statusCode,
+      last_error: outcome.error,
+      next_attempt_at: outcome.nextAttemptAt,
+      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(outcome.now)),
+    }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Claims up to `limit` retries due at `now`: clears their due time (their job is about to be
+ * sent in the same transaction) and returns their ids. SKIP LOCKED: concurrent callers in other
+ * processes claim other rows instead of waiting.
+ */
+export async function claimDue(db: Db, now: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .with('due', (qb) =>
+      qb
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('next_attempt_at', 'is not', null)
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .updateTable('webhook_deliveries as d')
+    .set({ next_attempt_at: null })
+    .from('due')
+    .whereRef('d.id', '=', 'due.id')
+    .returning('d.id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A delivery as the API lists it. */
+export interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  endpoint_id: string;
+  url: string;
+  webhook_type: string;
+  webhook_code: string;
+  link_id: string | null;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+}
+
+function deliveries(db: Db, tenantId: string) {
+  return db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('webhook_events', 'webhook_events.id', 'webhook_deliveries.event_id')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+    .where('webhook_deliveries.tenant_id', '=', tenantId);
+}
+
+type DeliveriesQuery = ReturnType<typeof deliveries>;
+
+function selectDelivery(qb: DeliveriesQuery) {
+  return qb.select([
+    'webhook_deliveries.id',
+    'webhook_events.id as webhook_id',
+    'webhook_endpoints.id as endpoint_id',
+    'webhook_endpoints.url',
+    'webhook_events.webhook_type',
+    'webhook_events.webhook_code',
+    'webhook_events.link_id',
+    'webhook_deliveries.status',
+    'webhook_deliveries.attempts',
+    'webhook_deliveries.last_status_code',
+    'webhook_deliveries.last_error',
+    'webhook_deliveries.next_attempt_at',
+    'webhook_deliveries.delivered_at',
+    'webhook_deliveries.created_at',
+  ]);
+}
+
+/** A tenant's deliveries, filtered by `where` (columns `webhook_deliveries.*`, `webhook_events.*`), newest first. */
+export function pageDeliveries(
+  db: Db,
+  tenantId: string,
+  where: <QB extends SelectQueryBuilder<any, any, any>>(qb: QB) => QB,
+  page: PageWindow,
+): Promise<{ count: number; rows: DeliveryRow[] }> {
+  return pageOf(
+    where(deliveries(db, tenantId)),
+    (qb) =>
+      selectDelivery(qb)
+        .orderBy('webhook_deliveries.created_at', 'desc')
+        .orderBy('webhook_deliveries.id', 'desc')
+        .execute(),
+    page,
+  );
+}
+
+export function findDelivery(db: Db, tenantId: string, id: string): Promise<DeliveryRow | undefined> {
+  return selectDelivery(deliveries(db, tenantId).where('webhook_deliveries.id', '=', id)).executeTakeFirst();
+}
+
+/**
+ * Puts a delivery back to pending for an attempt now (its job is sent in the same transaction):
+ * a new 24 h retry window starts with that attempt. Returns whether the tenant has it.
+ */
+export async function resetForRedelivery(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: null, first_attempt_at: null })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

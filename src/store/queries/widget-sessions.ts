@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, WidgetSessionRow } from '../schema.js';
+
+type Db = Kysely<Database>;
+
+export interface NewWidgetSession {
+  id: string;
+  tenant_id: string;
+  key_id: string;
+  link_id: string | null;
+  scopes: string[];
+  widget: Record<string, unknown>;
+  link_options: Record<string, unknown>;
+  refresh_jti: string;
+  expires_at: Date;
+}
+
+export async function insertWidgetSession(db: Db, row: NewWidgetSession): Promise<void> {
+  await db
+    .insertInto('widget_sessions')
+    .values({ ...row, widget: JSON.stringify(row.widget), link_options: JSON.stringify(row.link_options) })
+    .execute();
+}
+
+export function findWidgetSession(db: Db, id: string): Promise<WidgetSessionRow | undefined> {
+  return db.selectFrom('widget_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Rotates the session's refresh token: only the holder of the current one (`from`) wins, so a
+ * refresh token works once even when two requests race. False when `from` is not current.
+ */
+export async function rotateRefresh(db: Db, id: string, from: string, to: string): Promise<boolean> {
+  const r = await db
+    .updateTable('widget_sessions')
+    .set({ refresh_jti: to })
+    .where('id', '=', id)
+    .where('refresh_jti', '=', from)
+    .where('completed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function revokeWidgetSession(db: Db, id: string): Promise<void> {
+  await db.updateTable('widget_sessions').set({ revoked_at: new Date() }).where('id', '=', id).execute();
+}
+
+/** The connection of `linkId` succeeded: the session's tokens stop working. */
+export async function completeWidgetSession(db: Db, id: string, linkId: string): Promise<void> {
+  await db
+    .updateTable('widget_sessions')
+    .set({
+      completed_at: new Date(),
+      links: sql`case when ${linkId}::text = any(links) then links else array_append(links, ${linkId}::text) end`,
+    })
+    .where('id', '=', id)
+    .where('completed_at', 'is', null)
+    .execute();
+}
+
+/** Remembers a link the session registered (pending MFA or done). */
+export async function addWidgetSessionLink(db: Db, id: string, linkId: string): Promise<void> {
+  await db
+    .updateTable('widget_sessions')
+    .set({ links: sql`array_append(links, ${linkId}::text)` })
+    .where('id', '=', id)
+    .where(sql<boolean>`not (${linkId}::text = any(links))`)
+    .execute();
+}
+
+/** Sessions past their lifetime are of no use to anyone: keep the table small. */
+export async function deleteExpiredWidgetSessions(db: Db, before: Date): Promise<void> {
+  await db.deleteFrom('widget_sessions').where('expires_at', '<', before).execute();
+}

@@ -1,0 +1,386 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { Webhook } from 'standardwebhooks';
+import type { Clock } from '../clock.js';
+import { fieldError, ValidationErrors } from '../errors.js';
+import { apiError } from '../http/errors.js';
+import { applyFilters, parseFilters } from '../http/filters/index.js';
+import type { PageRequest } from '../http/pagination.js';
+import type { Queue } from '../jobs/jobs.js';
+import type { Store } from '../store/db.js';
+import * as tenants from '../store/queries/tenants.js';
+import * as q from '../store/queries/webhooks.js';
+import type { Database } from '../store/schema.js';
+import type { Vault } from '../vault/index.js';
+import { deliveryFilters } from './filters.js';
+import { Poster } from './post.js';
+import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
+import { CommitListener } from './wake.js';
+
+/**
+ * An event to announce by webhook, written with `Webhooks.emit` inside the transaction of the
+ * change it announces. The fields are Belvo's envelope (`webhook_type`, `webhook_code`, …).
+ */
+export interface WebhookEvent {
+  tenantId: string;
+  linkId: string | null;
+  externalId: string | null;
+  /** `ACCOUNTS`, `TRANSACTIONS`, `OWNERS`, …, `LINK`. */
+  webhookType: string;
+  /** `historical_update`, `new_transactions_available`, `invalid_credentials`, … */
+  webhookCode: string;
+  /** `historical_update` or `recurrent_update`. */
+  processType: string;
+  /** The API request that caused it (its X-Request-Id); a new id otherwise. */
+  requestId?: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface WebhooksOptions {
+  store: Store;
+  vault: Vault;
+  /** Due times (retries, `created_at`, `delivered_at`) are on this clock; signatures use real time. */
+  clock: Clock;
+  /** A delivery that has not answered 2xx within this many ms failed (default 5,000). */
+  timeoutMs?: number;
+  /** Delivery handlers running at once in this process (default 32). */
+  concurrency?: number;
+  logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+/** First retry 30 s after the first failed attempt, doubling, at most 6 h apart; for 24 h. */
+export const RETRY = { firstMs: 30_000, maxMs: 6 * 3600_000, windowMs: 24 * 3600_000 } as const;
+
+/** The delay after the `failures`-th failed attempt (1-based). */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY.maxMs, RETRY.firstMs * 2 ** Math.min(failures - 1, 20));
+}
+
+const CHANNEL = 'vinculo_webhooks';
+const CLAIM_BATCH = 500;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A header value Node will send: no control characters except tab (so no header injection).
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
+
+interface Signer {
+  url: URL;
+  webhook: Webhook;
+  authorization: string | null;
+}
+
+interface EndpointSecrets {
+  secret: string;
+  authorization?: string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toEndpointJson(row: q.EndpointRow): Endpoint {
+  return { id: row.id, url: row.url, has_authorization: row.has_authorization, created_at: row.created_at.toISOString() };
+}
+
+function toDeliveryJson(row: q.DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    webhook_id: row.webhook_id,
+    endpoint_id: row.endpoint_id,
+    url: row.url,
+    webhook_type: row.webhook_type,
+    webhook_code: row.webhook_code,
+    link_id: row.link_id,
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    next_attempt_at: iso(row.next_attempt_at),
+    delivered_at: iso(row.delivered_at),
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** Checks an endpoint URL: absolute http(s), no credentials inside it. */
+function checkUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
+  }
+  if (url.username || url.password) {
+    // Never echo it: the URL holds a credential.
+    throw new ValidationErrors([fieldError.invalid('url', 'Put credentials in `authorization`, not in the URL.')]);
+  }
+  return url.toString();
+}
+
+/**
+ * Webhooks: per-tenant endpoints, the outbox of events and their delivery.
+ *
+ * - `emit(tx, event)` runs inside the transaction of the change it announces: it writes the
+ *   event, one delivery per endpoint of the tenant, and one `webhook-deliver` job per delivery,
+ *   all in that transaction (nothing lost between commit and send, nothing sent on rollback).
+ * - The `webhook-deliver` job (`registerJobs`) POSTs Belvo's envelope, signed per Standard
+ *   Webhooks, and records the outcome. A failure schedules a retry in the deliveries table on the
+ *   virtual clock (30 s doubling, capped at 6 h, for 24 h; then `failed`); `sendDue(now)` — the
+ *   scheduler's tick — turns due retries into jobs again.
+ * - At least once: a job re-run after a crash finds its delivery already recorded and does
+ *   nothing, or sends it again with the same `webhook-id` for the receiver to de-duplicate.
+ */
+export class Webhooks {
+  private readonly db: Kysely<Database>;
+  private readonly poster: Poster;
+  private readonly signers = new Map<string, Signer>();
+  private queue?: Queue;
+  private listener?: CommitListener;
+
+  constructor(private readonly options: WebhooksOptions) {
+    this.db = options.store.db;
+    this.poster = new Poster(options.timeoutMs ?? 5000);
+  }
+
+  private get concurrency(): number {
+    return this.options.concurrency ?? 32;
+  }
+
+  /** How long a receiver has to answer 2xx (ms). Settable for tests. */
+  get timeoutMs(): number {
+    return this.poster.timeoutMs;
+  }
+  set timeoutMs(ms: number) {
+    this.poster.timeoutMs = ms;
+  }
+
+  // ---- endpoints -----------------------------------------------------------------------------------
+
+  async createEndpoint(tenantId: string, body: CreateEndpointBody): Promise<CreatedEndpoint> {
+    const url = checkUrl(body.url);
+    if (body.authorization !== undefined && !HEADER_VALUE.test(body.authorization)) {
+      throw new ValidationErrors([fieldError.invalid('authorization', 'Must be a valid HTTP header value (no line breaks or control characters).')]);
+    }
+    const id = randomUUID();
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const secrets: EndpointSecrets = { secret, ...(body.authorization !== undefined && { authorization: body.authorization }) };
+    const row = await q.insertEndpoint(this.db, {
+      id,
+      tenant_id: tenantId,
+      url,
+      has_authorization: body.authorization !== undefined,
+      ...this.options.vault.sealJson(secrets, id),
+      created_at: new Date(),
+    });
+    return { id: row.id, url: row.url, secret, created_at: row.created_at.toISOString(), has_authorization: row.has_authorization };
+  }
+
+  async listEndpoints(tenantId: string, page: PageRequest): Promise<{ count: number; results: Endpoint[] }> {
+    const { count, rows } = await q.pageEndpoints(this.db, tenantId, page);
+    return { count, results: rows.map(toEndpointJson) };
+  }
+
+  /** Deletes an endpoint and its deliveries (pending ones are not sent). */
+  async deleteEndpoint(tenantId: string, id: string): Promise<void> {
+    if (!UUID.test(id) || !(await q.deleteEndpoint(this.db, tenantId, id))) throw apiError('not_found');
+    this.signers.delete(id);
+  }
+
+  // ---- the CLI's view: tenants by name ---------------------------------------------------------------
+
+  async tenantId(name: string): Promise<string | null> {
+    return (await tenants.findTenantByName(this.db, name))?.id ?? null;
+  }
+
+  listAllEndpoints(tenantName?: string) {
+    return q.listEndpointsWithTenant(this.db, tenantName);
+  }
+
+  /** Deletes an endpoint of any tenant; false when there is none with that id. */
+  async deleteAnyEndpoint(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    this.signers.delete(id);
+    return q.deleteEndpoint(this.db, null, id);
+  }
+
+  // ---- the outbox ----------------------------------------------------------------------------------
+
+  /**
+   * Records `event` for delivery to every endpoint the tenant has now; returns its `webhook_id`.
+   * Call it with the transaction that makes the change (given a plain Kysely instance it opens
+   * its own). An event of a tenant with no endpoint is recorded and never sent.
+   */
+  async emit(db: Kysely<Database>, event: WebhookEvent): Promise<string> {
+    const queue = this.requireQueue();
+    const now = this.options.clock.now();
+    const envelope: WebhookEnvelope = {
+      webhook_id: randomBytes(16).toString('hex'),
+      webhook_type: event.webhookType,
+      process_type: event.processType,
+      webhook_code: event.webhookCode,
+      link_id: event.linkId,
+      request_id: event.requestId ?? randomBytes(16).toString('hex'),
+      external_id: event.externalId,
+      data: event.data,
+    };
+    const write = async (tx: Kysely<Database>) => {
+      const ids = await q.insertEvent(tx, {
+        id: envelope.webhook_id,
+        tenant_id: event.tenantId,
+        link_id: event.linkId,
+        webhook_type: event.webhookType,
+        webhook_code: event.webhookCode,
+        process_type: event.processType,
+        payload: JSON.stringify(envelope),
+        created_at: now,
+      });
+      await this.sendJobs(tx, queue, ids);
+      return envelope.webhook_id;
+    };
+    return db.isTransaction ? write(db) : db.transaction().execute(write);
+  }
+
+  /** One delivery job per id, in `tx`, and a commit-time wake-up for the workers. */
+  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[]): Promise<void> {
+    for (const deliveryId of ids) await queue.send('webhook-deliver', { deliveryId }, { db: tx });
+    if (ids.length) await q.notify(tx, CHANNEL, String(ids.length));
+  }
+
+  /**
+   * Sends the jobs of every retry due at `now` (virtual clock); returns how many. Safe to call
+   * from several processes at once (claims skip rows another caller holds).
+   */
+  async sendDue(now: Date): Promise<number> {
+    const queue = this.requireQueue();
+    let total = 0;
+    for (;;) {
+      const n = await this.db.transaction().execute(async (tx) => {
+        const ids = await q.claimDue(tx, now, CLAIM_BATCH);
+        await this.sendJobs(tx, queue, ids);
+        return ids.length;
+      });
+      total += n;
+      if (n < CLAIM_BATCH) return total;
+    }
+  }
+
+  // ---- delivery ------------------------------------------------------------------------------------
+
+  /**
+   * Declares the `webhook-deliver` job on `queue`. Call it before `queue.start()` in every process
+   * that emits, sends due retries or delivers (a job must be declared to be sent).
+   */
+  registerJobs(queue: Queue): void {
+    this.queue = queue;
+    queue.defineJob('webhook-deliver', (job) => this.deliver(job.data.deliveryId), {
+      concurrency: this.concurrency,
+      // Only store trouble makes a delivery job throw (a receiver's failure is recorded and
+      // retried on the virtual clock): retry the job itself for a couple of hours.
+      retryLimit: 10,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: Math.max(60, Math.ceil((this.timeoutMs * 3) / 1000) + 30),
+      retentionMinutes: 60 * 24 * 7,
+    });
+  }
+
+  /**
+   * In a process that runs delivery workers (after `queue.start()`): listens for commits that
+   * wrote deliveries, here or in any process sharing the store, and wakes the workers at once
+   * instead of at their next poll.
+   */
+  async start(): Promise<void> {
+    const queue = this.requireQueue();
+    if (this.listener) return;
+    this.listener = new CommitListener(
+      this.options.store,
+      CHANNEL,
+      (payload) => {
+        const n = Math.min(this.concurrency, Math.max(1, Number(payload) || 1));
+        for (let i = 0; i < n; i++) queue.wake('webhook-deliver');
+      },
+      (err) => this.options.logger?.error({ err }, 'webhook wake-up listener failed'),
+    );
+    await this.listener.start();
+  }
+
+  /** Stops listening and closes idle connections to receivers. Call after the queue stopped. */
+  async stop(): Promise<void> {
+    await this.listener?.stop();
+    this.poster.close();
+  }
+
+  /**
+   * One delivery attempt (the job's body). Does nothing when the delivery is gone (its endpoint
+   * was deleted), already final, or waiting for a retry (a duplicate run).
+   */
+  async deliver(deliveryId: string): Promise<DeliveryOutcome> {
+    const t = await q.findForDelivery(this.db, deliveryId);
+    if (!t || t.status !== 'pending' || t.next_attempt_at !== null) return 'skipped';
+    const signer = this.signer(t);
+    const sentAt = new Date(); // real time: receivers check the timestamp against their own clock
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Vinculo-Webhooks/1',
+      'webhook-id': t.webhook_id,
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': signer.webhook.sign(t.webhook_id, sentAt, t.payload),
+    };
+    if (signer.authorization !== null) headers.authorization = signer.authorization;
+    const result = await this.poster.post(signer.url, headers, t.payload);
+    const now = this.options.clock.now();
+    if (result.ok) {
+      await q.recordSuccess(this.db, t.id, result.statusCode!, now);
+      return 'delivered';
+    }
+    const first = t.first_attempt_at ?? now;
+    const deadline = first.getTime() + RETRY.windowMs;
+    const nextAttemptAt =
+      now.getTime() >= deadline ? null : new Date(Math.min(now.getTime() + retryDelayMs(t.attempts + 1), deadline));
+    await q.recordFailure(this.db, t.id, { statusCode: result.statusCode, error: result.error!, now, nextAttemptAt });
+    this.options.logger?.debug(
+      { delivery_id: t.id, webhook_id: t.webhook_id, attempt: t.attempts + 1, status_code: result.statusCode, error: result.error },
+      nextAttemptAt ? 'webhook delivery failed, retry scheduled' : 'webhook delivery failed for good',
+    );
+    return nextAttemptAt ? 'retry' : 'failed';
+  }
+
+  /** The endpoint's URL and opened secrets; endpoints never change, so they are kept in memory. */
+  private signer(t: q.DeliveryTarget): Signer {
+    let s = this.signers.get(t.endpoint_id);
+    if (!s) {
+      const secrets = this.options.vault.openJson<EndpointSecrets>(t, t.endpoint_id);
+      s = { url: new URL(t.url), webhook: new Webhook(secrets.secret), authorization: secrets.authorization ?? null };
+      if (this.signers.size >= 10_000) this.signers.clear();
+      this.signers.set(t.endpoint_id, s);
+    }
+    return s;
+  }
+
+  // ---- deliveries API -------------------------------------------------------------------------------
+
+  async listDeliveries(tenantId: string, query: Record<string, unknown>, page: PageRequest) {
+    const filters = parseFilters(deliveryFilters, query);
+    const { count, rows } = await q.pageDeliveries(this.db, tenantId, (qb) => applyFilters(qb, filters), page);
+    return { count, results: rows.map(toDeliveryJson) };
+  }
+
+  /** Sends a delivery again now, with the same `webhook_id`; a new 24 h retry window starts. */
+  async redeliver(tenantId: string, id: string): Promise<Delivery> {
+    const queue = this.requireQueue();
+    if (!UUID.test(id)) throw apiError('not_found');
+    const row = await this.db.transaction().execute(async (tx) => {
+      if (!(await q.resetForRedelivery(tx, tenantId, id))) return undefined;
+      await this.sendJobs(tx, queue, [id]);
+      return q.findDelivery(tx, tenantId, id);
+    });
+    if (!row) throw apiError('not_found');
+    return toDeliveryJson(row);
+  }
+
+  private requireQueue(): Queue {
+    if (!this.queue) throw new Error('webhooks: registerJobs(queue) was not called');
+    return this.queue;
+  }
+}

@@ -1,0 +1,52 @@
+import { Type, type Static } from 'typebox';
+import { RegisterLinkBody, ResumeBody, UpdateLinkBody } from '../links/schema.js';
+
+/** Request shapes of the token endpoint and the widget's own API, declared once. */
+
+/**
+ * `POST /api/token/`: Belvo's body. The secret key pair comes in the body (`widgetToken.create`)
+ * or as Basic auth (`links.token`); unknown keys are accepted and ignored, as Belvo's OFDA
+ * options may be sent to a multi-region widget.
+ */
+export const TokenBody = Type.Object({
+  id: Type.Optional(Type.String({ maxLength: 200 })),
+  password: Type.Optional(Type.String({ maxLength: 1000 })),
+  scopes: Type.Optional(Type.String({ maxLength: 500 })),
+  link_id: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+  widget: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+  ...Type.Pick(RegisterLinkBody, ['credentials_storage', 'stale_in', 'fetch_resources']).properties,
+});
+export type TokenBody = Static<typeof TokenBody>;
+
+export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 4096 }) });
+export type RefreshBody = Static<typeof RefreshBody>;
+
+/** What the widget's login form sends: the institution's form fields, plus the widget's own options. */
+export const WidgetRegisterBody = Type.Pick(RegisterLinkBody, [
+  'institution',
+  'username',
+  'password',
+  'username2',
+  'username3',
+  'password2',
+  'username_type',
+  'access_mode',
+  'external_id',
+]);
+export type WidgetRegisterBody = Static<typeof WidgetRegisterBody>;
+
+export const WidgetResumeBody = ResumeBody;
+export type WidgetResumeBody = Static<typeof WidgetResumeBody>;
+
+export const WidgetUpdateBody = Type.Pick(UpdateLinkBody, ['password', 'password2', 'username_type', 'token']);
+export type WidgetUpdateBody = Static<typeof WidgetUpdateBody>;
+
+/** `GET /widget/api/institutions/`: the hosted widget's own query parameters. */
+export const InstitutionsQuery = Type.Object({
+  country_codes: Type.Optional(Type.String({ maxLength: 200 })),
+  institution_types: Type.Optional(Type.String({ maxLength: 200 })),
+  institutions: Type.Optional(Type.String({ maxLength: 4000 })),
+});
+export type InstitutionsQuery = Static<typeof InstitutionsQuery>;
+
+export const LinkIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });

@@ -1,0 +1,30 @@
+/**
+ * A tiny DOM builder. Text always goes in as text nodes, never as HTML, so nothing the server,
+ * the institution or the client configured can inject markup into the page.
+ */
+
+type Child = Node | string | null | undefined | false;
+type AttrValue = string | number | boolean | null | undefined | ((event: any) => void);
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, AttrValue> = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (typeof value === 'function') el.addEventListener(name.slice(2).toLowerCase(), value);
+    else if (name === 'class') el.className = String(value);
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return el;
+}
+
+let ids = 0;
+/** A unique element id (labels, aria-describedby). */
+export const uid = (prefix: string) => `${prefix}-${++ids}`;
