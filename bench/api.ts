@@ -33,6 +33,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
+import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
 type EndpointName = 'hello' | 'detail' | 'list' | 'register';
@@ -42,23 +43,7 @@ const ENDPOINTS: readonly EndpointName[] = ['hello', 'detail', 'list', 'register
 
 // ---- options -------------------------------------------------------------------------------
 
-function argValue(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1] ?? '';
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
-}
-const flag = (name: string, envName: string) => process.argv.slice(2).includes(`--${name}`) || process.env[envName] === '1';
 
-function num(name: string, envName: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name) ?? process.env[envName];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} / ${envName} must be a number in ${min}..${max}`);
-  return n;
-}
 
 const opts = {
   store: (argValue('store') ?? process.env.BENCH_STORE ?? 'both') as StoreName | 'both',

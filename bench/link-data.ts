@@ -62,6 +62,7 @@ import {
   type UnknownRow,
 } from 'kysely';
 import pg from 'pg';
+import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
 
@@ -271,23 +272,7 @@ async function serverMain(): Promise<void> {
 // The driver
 // =============================================================================================
 
-function argValue(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1] ?? '';
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
-}
-const flag = (name: string, envName: string) => process.argv.slice(2).includes(`--${name}`) || process.env[envName] === '1';
 
-function num(name: string, envName: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name) ?? process.env[envName];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} / ${envName} must be a number in ${min}..${max}`);
-  return n;
-}
 
 function driverOptions() {
   const o = {

@@ -7,15 +7,18 @@
  * elsewhere). The receiver answers 200 and verifies every delivery's Standard Webhooks signature
  * with the `standardwebhooks` package. One tenant, one endpoint.
  *
- *  (a) backlog: --events N events emitted in transactions of --batch events, as fast as they go;
- *      deliveries/s = N / (first emit → last delivery received). Emits and deliveries overlap.
- *  (b) latency: --rate events/s for --seconds, one event per transaction (as a refresh writes
- *      them); latency = emit called → the receiver has the request, p50/p90/p99/max.
+ *  (a) drain: --events N events written while no worker runs (by --emitters concurrent
+ *      transactions of --batch events each: a refresh writes several), then the store is reopened
+ *      with workers; deliveries/s = N / (first → last receipt at the receiver).
+ *  (b) mixed: N more events emitted the same way while the workers deliver (one process, as
+ *      `npm start` runs); deliveries/s = N / (first emit → last receipt).
+ *  (c) latency: --rate events/s for --seconds, one event per transaction; latency = emit called
+ *      → the receiver has the request, p50/p90/p99/max.
  *
  * Options (argv, or env):
  *   --store embedded|postgres|both   BENCH_STORE     default both (postgres skipped if unreachable)
  *   --events N                       BENCH_EVENTS    default 10000
- *   --batch N                        BENCH_BATCH     events per emitting transaction in (a), default 1
+ *   --batch N                        BENCH_BATCH     events per emitting transaction in (a), default 10
  *   --emitters N                     BENCH_EMITTERS  concurrent emitting transactions in (a), default 4
  *   --rate N                         BENCH_RATE      events/s in (b), default 200
  *   --seconds N                      BENCH_SECONDS   duration of (b), default 10
@@ -31,6 +34,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { argValue, int as num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
 const SELF = fileURLToPath(import.meta.url);
@@ -89,22 +93,7 @@ async function receiverMain(): Promise<void> {
 // The driver
 // =============================================================================================
 
-function argValue(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1] ?? '';
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
-}
 
-function num(name: string, envName: string, fallback: number, min: number, max: number): number {
-  const raw = argValue(name) ?? process.env[envName];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} / ${envName} must be an integer in ${min}..${max}`);
-  return n;
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,13 +141,14 @@ async function startReceiver(): Promise<ReceiverChild> {
 interface Figures {
   store: StoreName;
   events: number;
-  emitMs: number;
-  deliverMs: number;
-  perSecond: number;
+  drain: { perSecond: number; seconds: number };
+  mixed: { emittedPerSecond: number; seconds: number; perSecond: number };
   invalid: number;
   duplicates: number;
   latency: { n: number; p50: number; p90: number; p99: number; max: number; lost: number; rate: number };
 }
+
+type Vinculo = Awaited<ReturnType<typeof import('../src/server.js')['createVinculo']>>;
 
 async function benchStore(store: StoreName, adminUrl: string): Promise<Figures | null> {
   const { loadConfig } = await import('../src/config.js');
@@ -186,24 +176,26 @@ async function benchStore(store: StoreName, adminUrl: string): Promise<Figures |
     VINCULO_DATA_DIR: dataDir,
     ...(storeUrl ? { DATABASE_URL: storeUrl } : {}),
   });
-  const vinculo = await createVinculo({
-    config,
-    store: storeUrl ? { kind: 'postgres', url: storeUrl } : { kind: 'embedded', dataDir: null },
-    workers: true,
-  });
-  const { services } = vinculo;
-  const db = vinculo.store.db;
+  // The embedded store on disk: (a) reopens it with workers on.
+  const open = (workers: boolean) =>
+    createVinculo({
+      config,
+      store: storeUrl ? { kind: 'postgres', url: storeUrl } : { kind: 'embedded', dataDir, owner: 'bench' },
+      workers,
+    });
+  const events = num('events', 'BENCH_EVENTS', 10_000, 1, 1_000_000);
+  const batch = num('batch', 'BENCH_BATCH', 10, 1, 10_000);
+  const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
+  let vinculo: Vinculo | undefined;
   let receiver: ReceiverChild | undefined;
   try {
-    await services.tenants.createKey({ tenant: 'bench' });
-    const tenantId = (await db.selectFrom('tenants').select('id').where('name', '=', 'bench').executeTakeFirstOrThrow()).id;
     receiver = await startReceiver();
-    const endpoint = await services.webhooks.createEndpoint(tenantId, { url: receiver.url });
-    await receiver.setSecret(endpoint.secret);
-
-    const events = num('events', 'BENCH_EVENTS', 10_000, 1, 1_000_000);
-    const batch = num('batch', 'BENCH_BATCH', 1, 1, 10_000);
-    const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
+    const r = receiver;
+    vinculo = await open(false);
+    await vinculo.services.tenants.createKey({ tenant: 'bench' });
+    const tenantId = (await vinculo.store.db.selectFrom('tenants').select('id').where('name', '=', 'bench').executeTakeFirstOrThrow()).id;
+    const endpoint = await vinculo.services.webhooks.createEndpoint(tenantId, { url: r.url });
+    await r.setSecret(endpoint.secret);
     const event = (i: number) => ({
       tenantId,
       linkId: '6a4b8d21-3c7f-4a8e-9b1d-2f5e7c9a0b13',
@@ -213,67 +205,73 @@ async function benchStore(store: StoreName, adminUrl: string): Promise<Figures |
       processType: 'recurrent_update',
       data: { count: i % 50, new_transactions: i % 50 },
     });
+    /** `n` events, by `emitters` concurrent transactions of `batch` events each. */
+    const emitAll = async (v: Vinculo, n: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: emitters }, async () => {
+          while (next < n) {
+            const from = next;
+            const to = Math.min(n, from + batch);
+            next = to;
+            await v.store.db.transaction().execute(async (tx) => {
+              for (let i = from; i < to; i++) await v.services.webhooks.emit(tx, event(i));
+            });
+          }
+        }),
+      );
+    };
+    const unique = async () => (await r.get<{ unique: number }>('/stats')).unique;
+    const times = async () => new Map(await r.get<[string, number][]>('/times'));
 
-    // Warm-up: connections, JIT, the endpoint's opened secret.
-    for (let i = 0; i < 50; i++) await services.webhooks.emit(db, event(i));
-    while ((await receiver.get<{ unique: number }>('/stats')).unique < 50) await sleep(20);
-    const base = await receiver.get<{ count: number; unique: number }>('/stats');
+    // (a) drain: a backlog written while no worker runs, then a process with workers.
+    await emitAll(vinculo, events);
+    await vinculo.close();
+    vinculo = await open(true);
+    const v = vinculo;
+    while ((await unique()) < events) await sleep(20);
+    const received = [...(await times()).values()].sort((a, b) => a - b);
+    const drainSeconds = (received[received.length - 1] - received[0]) / 1000;
 
-    // (a) backlog throughput.
+    // (b) mixed: emitting and delivering at once.
     const t0 = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: emitters }, async () => {
-        while (next < events) {
-          const from = next;
-          next = Math.min(events, next + batch);
-          await db.transaction().execute(async (tx) => {
-            for (let i = from; i < next; i++) await services.webhooks.emit(tx, event(i));
-          });
-        }
-      }),
-    );
+    await emitAll(v, events);
     const emitMs = performance.now() - t0;
-    let stats = base;
-    while ((stats = await receiver.get<{ count: number; unique: number }>('/stats')).unique < base.unique + events) await sleep(10);
-    const deliverMs = performance.now() - t0;
-    const final = await receiver.get<{ count: number; unique: number; invalid: number }>('/stats');
+    while ((await unique()) < 2 * events) await sleep(10);
+    const mixedMs = performance.now() - t0;
+    const final = await r.get<{ count: number; unique: number; invalid: number }>('/stats');
 
-    // (b) latency at a steady rate, one event per transaction.
+    // (c) latency at a steady rate, one event per transaction.
     const rate = num('rate', 'BENCH_RATE', 200, 1, 100_000);
     const seconds = num('seconds', 'BENCH_SECONDS', 10, 1, 3600);
     const sent = new Map<string, number>();
     const start = performance.now();
-    const total = rate * seconds;
     const inflight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / rate;
-      const wait = due - performance.now();
+    for (let i = 0; i < rate * seconds; i++) {
+      const wait = start + (i * 1000) / rate - performance.now();
       if (wait > 1) await sleep(wait);
       inflight.push(
         (async () => {
           const at = Date.now();
-          const id = await services.webhooks.emit(db, event(i));
-          sent.set(id, at);
+          sent.set(await v.services.webhooks.emit(v.store.db, event(i)), at);
         })(),
       );
       if (inflight.length > 256) await Promise.all(inflight.splice(0));
     }
     await Promise.all(inflight);
     const deadline = Date.now() + 60_000;
-    let times = new Map<string, number>();
+    let got = new Map<string, number>();
     while (Date.now() < deadline) {
-      times = new Map(await receiver.get<[string, number][]>('/times'));
-      if ([...sent.keys()].every((id) => times.has(id))) break;
+      got = await times();
+      if ([...sent.keys()].every((id) => got.has(id))) break;
       await sleep(100);
     }
-    const lat = [...sent].filter(([id]) => times.has(id)).map(([id, at]) => times.get(id)! - at).sort((a, b) => a - b);
+    const lat = [...sent].filter(([id]) => got.has(id)).map(([id, at]) => got.get(id)! - at).sort((a, b) => a - b);
     return {
       store,
       events,
-      emitMs,
-      deliverMs,
-      perSecond: events / (deliverMs / 1000),
+      drain: { perSecond: (events - 1) / drainSeconds, seconds: drainSeconds },
+      mixed: { emittedPerSecond: events / (emitMs / 1000), seconds: mixedMs / 1000, perSecond: events / (mixedMs / 1000) },
       invalid: final.invalid,
       duplicates: final.count - final.unique,
       latency: {
@@ -286,11 +284,15 @@ async function benchStore(store: StoreName, adminUrl: string): Promise<Figures |
         rate,
       },
     };
+  } catch (err) {
+    process.stdout.write(`${store}: failed: ${(err as Error).stack ?? String(err)}\n`);
+    return null;
   } finally {
     receiver?.child.stdin?.end();
-    await vinculo.close();
+    await vinculo?.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (dbName) {
+      await sleep(300); // let the pools' connections finish closing
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -303,7 +305,7 @@ async function main(): Promise<void> {
   const which = argValue('store') ?? process.env.BENCH_STORE ?? 'both';
   const stores: StoreName[] = which === 'both' ? ['postgres', 'embedded'] : [which as StoreName];
   const adminUrl = process.env.VINCULO_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-  const batch = num('batch', 'BENCH_BATCH', 1, 1, 10_000);
+  const batch = num('batch', 'BENCH_BATCH', 10, 1, 10_000);
   const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
   process.stdout.write(`webhook deliveries (one endpoint, signed; receiver verifies every signature), node ${process.version}\n`);
   const rows: Figures[] = [];
@@ -312,14 +314,19 @@ async function main(): Promise<void> {
     const f = await benchStore(store, adminUrl);
     if (f) rows.push(f);
   }
-  process.stdout.write('\n(a) backlog: events emitted by ' + `${emitters} concurrent transactions of ${batch} event(s), until all delivered\n`);
-  process.stdout.write('store      events   emit s   all delivered s   deliveries/s   bad signatures   duplicates\n');
+  process.stdout.write(`\n(a) drain: a backlog of N events written with no worker running, then delivered (first → last receipt)\n`);
+  process.stdout.write('store      events   seconds   deliveries/s\n');
+  for (const f of rows) {
+    process.stdout.write(`${f.store.padEnd(10)} ${String(f.events).padStart(6)}   ${f.drain.seconds.toFixed(1).padStart(7)}   ${f.drain.perSecond.toFixed(0).padStart(12)}\n`);
+  }
+  process.stdout.write(`\n(b) mixed: N more events emitted by ${emitters} concurrent transactions of ${batch} while delivering, until all delivered\n`);
+  process.stdout.write('store      events   emitted/s   all delivered s   deliveries/s   bad signatures   duplicates\n');
   for (const f of rows) {
     process.stdout.write(
-      `${f.store.padEnd(10)} ${String(f.events).padStart(6)}   ${(f.emitMs / 1000).toFixed(1).padStart(6)}   ${(f.deliverMs / 1000).toFixed(1).padStart(15)}   ${f.perSecond.toFixed(0).padStart(12)}   ${String(f.invalid).padStart(14)}   ${String(f.duplicates).padStart(10)}\n`,
+      `${f.store.padEnd(10)} ${String(f.events).padStart(6)}   ${f.mixed.emittedPerSecond.toFixed(0).padStart(9)}   ${f.mixed.seconds.toFixed(1).padStart(15)}   ${f.mixed.perSecond.toFixed(0).padStart(12)}   ${String(f.invalid).padStart(14)}   ${String(f.duplicates).padStart(10)}\n`,
     );
   }
-  process.stdout.write('\n(b) latency: emit (own transaction) → received, at a steady rate\n');
+  process.stdout.write('\n(c) latency: emit (its own transaction) → received, at a steady rate\n');
   process.stdout.write('store      rate/s   events   p50 ms   p90 ms   p99 ms   max ms   not received\n');
   for (const f of rows) {
     const l = f.latency;

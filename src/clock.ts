@@ -12,6 +12,8 @@ import type { Database } from './store/schema.js';
  */
 export interface Clock {
   now(): Date;
+  /** Re-reads a clock that another process may have moved (the sandbox's virtual one). */
+  sync?(): Promise<void>;
 }
 
 export class VirtualClock implements Clock {

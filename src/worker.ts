@@ -22,6 +22,7 @@ export async function runWorker(config: Config): Promise<number> {
   logger.info({ signal }, 'worker shutting down');
   await services.scheduler.stop();
   await services.queue.stop();
+  await services.webhooks.stop();
   await store.close();
   return 0;
 }

@@ -51,7 +51,8 @@ interface Worker {
   kill(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
+/** Worker processes alive now. */
+const workers = new Set<Worker>();
 
 /** `node bin/vinculo.js worker` on `url`; resolves on its "vinculo worker is ready" log line. */
 async function startWorker(url: string): Promise<Worker> {
@@ -67,23 +68,14 @@ async function startWorker(url: string): Promise<Worker> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
   const lines: string[] = [];
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => {
-      children.delete(child);
+      workers.delete(worker);
       resolve({ code, signal });
     }),
   );
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
-  const ready = waitFor('the worker to be ready', () => lines.some((l) => l.includes('vinculo worker is ready')), 60_000);
-  const died = exited.then((how) => {
-    throw new Error(`the worker exited before it was ready: ${JSON.stringify(how)}\n${lines.join('\n')}`);
-  });
-  await Promise.race([ready, died]);
-  died.catch(() => {});
-  return {
+  const worker: Worker = {
     child,
     lines,
     exited,
@@ -92,6 +84,16 @@ async function startWorker(url: string): Promise<Worker> {
       await exited;
     },
   };
+  workers.add(worker);
+  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
+  const ready = waitFor('the worker to be ready', () => lines.some((l) => l.includes('vinculo worker is ready')), 60_000);
+  const died = exited.then((how) => {
+    throw new Error(`the worker exited before it was ready: ${JSON.stringify(how)}\n${lines.join('\n')}`);
+  });
+  died.catch(() => {});
+  await Promise.race([ready, died]);
+  return worker;
 }
 
 if (!STORES.includes('postgres')) {
@@ -144,7 +146,10 @@ if (!STORES.includes('postgres')) {
       }
       await waitFor('maintenance to fail the dead job and schedule its retry', async () => (await jobState(jobId)) !== 'active', REAL_TIME ? 120_000 : 15_000);
       if (!REAL_TIME) await sql`update pgboss.job set start_after = now() where id = ${jobId}::uuid and state = 'retry'`.execute(db());
-      await waitFor('the retried job to complete', async () => (await jobState(jobId)) === 'completed', REAL_TIME ? 120_000 : 60_000);
+      await waitFor('the retried job to complete', async () => (await jobState(jobId)) === 'completed', REAL_TIME ? 120_000 : 30_000).catch(async (err) => {
+        const row = (await sql`select state, retry_count, started_on, start_after, output from pgboss.job where id = ${jobId}::uuid`.execute(db())).rows[0];
+        throw new Error(`${(err as Error).message}; the job: ${JSON.stringify(row)}`);
+      });
     };
 
     before(async () => {
@@ -157,8 +162,7 @@ if (!STORES.includes('postgres')) {
     });
 
     after(async () => {
-      for (const child of children) child.kill('SIGKILL');
-      await sleep(50);
+      await Promise.all([...workers].map((w) => w.kill()));
       await h?.close();
       await receiver?.close();
     });
@@ -178,7 +182,7 @@ if (!STORES.includes('postgres')) {
       await first.kill();
       assert.equal(await jobState(job.id), 'active', 'killed mid-job: nobody completed it');
       assert.match((await linkRow(l.id)).session_lease_token ?? '', /^job:/, 'the dead worker still holds the session lease');
-      assert.equal(events(l.id).filter((e) => e.webhook_type === 'TRANSACTIONS').length, 0, 'killed before the transactions were stored');
+      assert.equal((await linkRow(l.id)).last_refresh_at, null, 'killed before the load finished');
 
       const second = await startWorker(url);
       await comeBack(job.id, { expireFirst: false });
@@ -208,7 +212,6 @@ if (!STORES.includes('postgres')) {
       }
       const tx = events(l.id).filter((e) => e.webhook_type === 'TRANSACTIONS' && e.webhook_code === 'historical_update');
       assert.equal(tx.at(-1)!.data.total_transactions, (await counts('transactions', l.id)).n);
-      assert.equal(events(l.id).filter((e) => e.webhook_code === 'historical_update').length >= 4, true);
       running = second;
     });
 
@@ -248,49 +251,71 @@ if (!STORES.includes('postgres')) {
       }
     });
 
-    it('(c) two workers share the due refreshes as the clock moves: every link refreshed exactly once, on the synced clock', async () => {
+    it('(c) two workers share the due refreshes as the clock moves: every due refresh runs once, on the synced clock', async () => {
       running ??= await startWorker(url);
       await startWorker(url);
-      assert.equal(children.size, 2, 'two worker processes');
+      assert.equal(workers.size, 2, 'two worker processes');
       const N = 20;
+      const PERIOD = 7 * DAY * 1000;
       const ids: string[] = [];
-      for (let i = 0; i < N; i++) ids.push((await link({ username: `share_user_${i}`, refresh_rate: '7d' })).id);
+      for (let i = 0; i < N; i++) {
+        ids.push((await link({ username: `share_user_${i}`, refresh_rate: '7d', fetch_resources: ['ACCOUNTS', 'TRANSACTIONS'] })).id);
+      }
       await waitFor(
         'every first load',
         async () => (await db().selectFrom('links').select('id').where('id', 'in', ids).where('last_refresh_at', 'is not', null).execute()).length === N,
         60_000,
       );
-      const planned = new Map<string, Date>();
-      for (const id of ids) planned.set(id, (await linkRow(id)).next_refresh_at!);
+      const slots = new Map<string, number>();
+      for (const id of ids) slots.set(id, (await linkRow(id)).next_refresh_at!.getTime());
       const clock = h.vinculo.services.clock!;
       const start = clock.now();
 
-      // Move the virtual clock a week forward a day at a time, from this (API) process; the workers'
-      // scheduler passes (every second, each in its own process) claim what came due and run it.
+      // A week, a day at a time, moved from this (API-only) process. Every other day through the
+      // sandbox's POST /sandbox/clock/advance/, which runs what came due from here (its jobs run in
+      // the workers, whose copy of the clock is behind until they look again) and answers when it
+      // is done; the other days only move the clock, and the two workers' scheduler passes (every
+      // second, each in its own process) claim what came due. The three schedulers race for it.
       for (let d = 0; d < 7; d++) {
-        await clock.advance(DAY + 3600);
-        await sleep(1200);
+        if (d % 2 === 0) {
+          const res = await c.request('POST', '/sandbox/clock/advance/', { seconds: DAY });
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+        } else {
+          await clock.advance(DAY);
+          await sleep(1100);
+        }
       }
-      const end = clock.now();
+      const end = clock.now().getTime();
       await waitFor(
         'every refresh',
         async () => (await db().selectFrom('links').select('id').where('id', 'in', ids).where('last_refresh_at', '>', start).execute()).length === N,
-        60_000,
+        30_000,
       );
-      await sleep(2500); // a couple of scheduler passes more: a second claim would show now
+      await sleep(2500); // a couple more scheduler passes: a second claim of a slot would show now
+      const checked = clock.now().getTime();
+      // How many of the link's slots (every 7 days from its first) had come by `t`.
+      const passed = (slot: number, t: number) => (t < slot ? 0 : Math.floor((t - slot) / PERIOD) + 1);
       for (const id of ids) {
+        const slot = slots.get(id)!;
         const jobs = (await jobsOf('link-refresh', 'linkId', id)).filter((j) => j.data.reason === 'scheduled');
-        assert.equal(jobs.length, 1, `link ${id}: one scheduled refresh, got ${jobs.length}`);
-        assert.equal(jobs[0].state, 'completed');
-        assert.equal(jobs[0].retry_count, 0);
-        assert.deepEqual(jobs[0].output, { value: 'refreshed' });
+        // Each slot due by the end of the week ran once (a slot that came due in real time while
+        // checking may have run or not yet), and none ran twice.
+        const low = passed(slot, end);
+        const high = passed(slot, checked);
+        assert.ok(low >= 1, `link ${id}: slot ${new Date(slot).toISOString()} within the week`);
+        assert.ok(jobs.length >= low && jobs.length <= high, `link ${id}: ${jobs.length} scheduled refresh(es) for ${low} slot(s)`);
+        for (const j of jobs) {
+          assert.equal(j.state, 'completed');
+          assert.equal(j.retry_count, 0);
+          assert.deepEqual(j.output, { value: 'refreshed' });
+        }
+        // Run on the clock as moved (not a worker's stale copy of it), and the link keeps its slot.
         const row = await linkRow(id);
-        const slot = planned.get(id)!;
-        assert.ok(row.last_refresh_at! >= slot, `link ${id}: refreshed at ${row.last_refresh_at!.toISOString()}, on or after its slot ${slot.toISOString()}`);
-        assert.ok(row.last_refresh_at! <= end);
-        assert.equal(row.next_refresh_at!.getTime(), slot.getTime() + 7 * DAY * 1000, `link ${id} keeps its slot`);
+        const last = slot + (jobs.length - 1) * PERIOD;
+        assert.ok(row.last_refresh_at!.getTime() >= last, `link ${id}: refreshed at ${row.last_refresh_at!.toISOString()}, slot ${new Date(last).toISOString()}`);
+        assert.equal(row.next_refresh_at!.getTime(), last + PERIOD, `link ${id} keeps its slot`);
         const fresh = events(id).filter((e) => e.webhook_code === 'new_transactions_available');
-        assert.ok(fresh.length <= 1, `link ${id}: ${fresh.length} new_transactions_available`);
+        assert.ok(fresh.length <= jobs.length, `link ${id}: ${fresh.length} new_transactions_available for ${jobs.length} refresh(es)`);
       }
     });
   });

@@ -71,6 +71,13 @@ export interface JobOptions extends RetryOptions {
   policy?: JobPolicy;
   /** Jobs of this name run at most this many at a time in this process (default 1). */
   concurrency?: number;
+  /**
+   * Jobs one worker fetches at once (default 1): fewer statements per job for a busy queue of
+   * short jobs. Their handlers run concurrently (so up to `concurrency` × `batchSize` at a time);
+   * pg-boss completes them together once all succeeded, and if one throws it fails the whole
+   * batch, so the others run again: only for idempotent handlers.
+   */
+  batchSize?: number;
   /** Minutes a job is kept before it is archived unstarted (pg-boss default 14 days). */
   retentionMinutes?: number;
   /** A defined job name that receives the payload of a job that failed for good. */
@@ -208,6 +215,9 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     if (this.definitions.has(name)) throw new Error(`job "${name}" is already defined`);
     if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
       throw new Error('concurrency must be an integer ≥ 1');
+    }
+    if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1)) {
+      throw new Error('batchSize must be an integer ≥ 1');
     }
     this.definitions.set(name, { name, handler, options, workerIds: [], nextWorker: 0 });
     return this;
@@ -348,15 +358,31 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   private async work(d: Definition): Promise<string> {
     let workerId: string | undefined;
     const run = (jobs: PgBoss.JobWithMetadata<object>[]) => {
-      // batchSize 1: each worker runs one job, and pg-boss completes or fails it by the outcome.
-      const job = toJob(jobs[0]);
+      // pg-boss completes or fails the fetched jobs together by the outcome (one job unless batchSize).
+      const batch = jobs.map(toJob);
       // Tracked synchronously, so stop() cannot miss a job fetched just as it began.
-      const running = this.handlers.track((async () => d.handler(job))());
+      const running = this.handlers.track(
+        (async () => {
+          if (batch.length === 1) {
+            try {
+              return await d.handler(batch[0]);
+            } catch (err) {
+              this.onError(err, batch[0]);
+              throw err;
+            }
+          }
+          const results = await Promise.allSettled(batch.map((job) => (async () => d.handler(job))()));
+          let first: unknown = null;
+          results.forEach((r, i) => {
+            if (r.status === 'fulfilled') return;
+            this.onError(r.reason, batch[i]);
+            first ??= r.reason;
+          });
+          if (first !== null) throw first;
+          return undefined;
+        })(),
+      );
       return running
-        .catch((err) => {
-          this.onError(err, job);
-          throw err;
-        })
         .finally(() => {
           // pg-boss sleeps a full poll interval after every fetch; a worker that found work
           // looks again at once instead, so a backlog drains at handler speed.
@@ -365,7 +391,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     };
     workerId = await this.boss.work<object>(
       d.name,
-      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.options.pollSeconds ?? 2 },
+      { batchSize: d.options.batchSize ?? 1, includeMetadata: true, pollingIntervalSeconds: this.options.pollSeconds ?? 2 },
       run,
     );
     return workerId;

@@ -155,11 +155,24 @@ export class LinkAccess {
     return { row, secrets: this.vault.openJson<SessionSecrets<R>>(row, sessionAad(row.id, row.link_id)) };
   }
 
-  /** The institution asked again (another MFA step): keep the session open with the new pending state. */
-  async continueSession(row: MfaSessionRow, secrets: SessionSecrets, pending: ConnectorState): Promise<void> {
+  /**
+   * Passes the user's token to the institution for an open session. Resolves the secrets to keep
+   * when it is accepted; when the institution asks again (another MFA step) the session stays
+   * open with the new pending state and this throws the next 428.
+   */
+  async answer(inst: Institution, session: { row: MfaSessionRow; secrets: SessionSecrets }, token: string | undefined): Promise<LinkSecrets> {
+    const { row, secrets } = session;
+    const outcome = await inst.connector.answerChallenge({
+      institution: inst.definition,
+      credentials: secrets.credentials,
+      pending: secrets.pending,
+      token,
+    });
+    if (outcome.kind === 'success') return { credentials: secrets.credentials, state: outcome.state };
     const expires = new Date(this.clock.now().getTime() + this.options.mfaSessionTtl * 1000);
-    const sealed = this.vault.sealJson({ ...secrets, pending }, sessionAad(row.id, row.link_id));
+    const sealed = this.vault.sealJson({ ...secrets, pending: outcome.pending }, sessionAad(row.id, row.link_id));
     await sessions.updateMfaSession(this.db, row.id, sealed, expires);
+    throw this.mfaRequired(row.id, row.link_id, outcome.challenge);
   }
 
   /** The 428 answer: the session to resume with and what the end user must do. */
@@ -199,9 +212,13 @@ export class LinkAccess {
    * refused at once with `too_many_sessions`. Background work (a refresh, a first load) is
    * waited for instead, up to `waitMs`, since the user did not start it; and background work
    * itself waits for whatever holds the session. Returns the release.
+   *
+   * A job passes its (pg-boss) job id as `id`: a retry of the job takes over the session its own
+   * earlier attempt still holds. That attempt is dead (its worker was killed, or pg-boss failed it
+   * for running past its expiry), and waiting out its lease would fail the retry in turn.
    */
-  async lease(link: LinkRow, holder: 'request' | 'job' = 'request', waitMs = LEASE_WAIT_MS): Promise<() => Promise<void>> {
-    const token = `${holder}:${randomUUID()}`;
+  async lease(link: LinkRow, holder: 'request' | 'job' = 'request', waitMs = LEASE_WAIT_MS, id: string = randomUUID()): Promise<() => Promise<void>> {
+    const token = `${holder}:${id}`;
     const deadline = Date.now() + waitMs;
     while (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) {
       const current = await links.sessionLeaseHolder(this.db, link.id);

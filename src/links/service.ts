@@ -183,19 +183,9 @@ export class Links {
     const link = await this.access.row(p, body.link);
     const inst = await this.access.institution(link);
     this.access.assertUp(inst);
-    const { secrets } = session;
     return this.access.withLease(link, async () => {
-      const outcome = await inst.connector.answerChallenge({
-        institution: inst.definition,
-        credentials: secrets.credentials,
-        pending: secrets.pending,
-        token: body.token,
-      });
-      if (outcome.kind === 'challenge') {
-        await this.access.continueSession(session.row, secrets, outcome.pending);
-        throw this.access.mfaRequired(session.row.id, link.id, outcome.challenge);
-      }
-      return this.succeed(link, inst.definition, { credentials: secrets.credentials, state: outcome.state }, secrets.resume, session.row.id);
+      const kept = await this.access.answer(inst, session, body.token);
+      return this.succeed(link, inst.definition, kept, session.secrets.resume, session.row.id);
     });
   }
 

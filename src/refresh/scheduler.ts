@@ -20,6 +20,7 @@ export interface TickResult {
 /** A claimed refresh whose job was lost comes due again after this long. */
 const CLAIM_GUARD_MS = 60 * 60_000;
 const BATCH = 500;
+const HOUSEKEEPING_MS = 60_000;
 
 /**
  * The scheduler's pass, run every few seconds by each worker process (several may run at once:
@@ -30,6 +31,7 @@ const BATCH = 500;
  */
 export class Scheduler {
   private timer?: NodeJS.Timeout;
+  private lastHousekeeping = 0;
   private pass?: Promise<unknown>;
 
   constructor(
@@ -39,7 +41,7 @@ export class Scheduler {
     private readonly dueWork: DueWork[] = [],
   ) {}
 
-  async tick(): Promise<TickResult> {
+  async tick(housekeeping = false): Promise<TickResult> {
     await this.clock.sync?.();
     const now = this.clock.now();
     const refreshJobs: string[] = [];
@@ -57,8 +59,14 @@ export class Scheduler {
       if (sent.ids.length < BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
-    const expired = await this.db.transaction().execute((tx) => expireCredentials(tx, now));
-    const staleObjects = await deleteStaleData(this.db, now);
+    let expired: unknown[] = [];
+    let staleObjects = 0;
+    // Retention expiries are measured in days: once a minute is plenty (and always when asked to run everything due).
+    if (housekeeping || Date.now() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
+      this.lastHousekeeping = Date.now();
+      expired = await this.db.transaction().execute((tx) => expireCredentials(tx, now));
+      staleObjects = await deleteStaleData(this.db, now);
+    }
     let deliveries = 0;
     for (const work of this.dueWork) deliveries += await work.sendDue(now);
     return { refreshJobs, deliveries, expiredCredentials: expired.length, staleObjects };
@@ -89,7 +97,7 @@ export class Scheduler {
     const passes: TickResult[] = [];
     while (this.pass) await this.pass;
     for (let i = 0; i < maxPasses; i++) {
-      const r = await this.tick();
+      const r = await this.tick(i === 0);
       passes.push(r);
       if (!r.refreshJobs.length && !r.deliveries) break;
       await waitForJobs(this.queue, 'link-refresh', r.refreshJobs);

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { DataConnector, ResourceName } from '../connectors/connector.js';
+import { RESOURCES, type DataConnector, type ResourceName } from '../connectors/connector.js';
 import { isCredentialsRejected, VinculoError } from '../errors.js';
 import { ERROR_CATALOGUE } from '../http/errors.js';
 import type { Queue } from '../jobs/jobs.js';
@@ -11,6 +11,7 @@ import type { Collected, LinkData } from '../resources/service.js';
 import * as links from '../store/queries/links.js';
 import { deleteMissing } from '../store/queries/refresh.js';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
+import type { WebhookEvent } from '../webhooks/index.js';
 import { afterMonthly, firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS, retryAfterDown } from './schedule.js';
 
 /**
@@ -19,34 +20,10 @@ import { afterMonthly, firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS, retryAf
  * same transaction as the data they announce.
  */
 
-/** A webhook to write into the outbox (see src/webhooks): Belvo's envelope fields. */
-export interface WebhookEvent {
-  tenantId: string;
-  linkId: string | null;
-  externalId: string | null;
-  webhookType: string;
-  webhookCode: string;
-  processType: string;
-  requestId?: string;
-  data: Record<string, unknown>;
-}
-
+/** Where webhooks are written (the outbox of src/webhooks), inside the caller's transaction. */
 export interface WebhookEmitter {
   emit(tx: Kysely<Database>, event: WebhookEvent): Promise<unknown>;
 }
-
-/** Resources in the order a load fetches them: accounts first, so later ones find their accounts stored. */
-const LOAD_ORDER: readonly ResourceName[] = [
-  'ACCOUNTS',
-  'OWNERS',
-  'TRANSACTIONS',
-  'BALANCES',
-  'INVOICES',
-  'TAX_RETURNS',
-  'TAX_STATUS',
-  'TAX_COMPLIANCE_STATUS',
-  'EMPLOYMENT_RECORDS',
-];
 
 /** How far back a refresh re-reads transactions to catch late changes (settlements, reversals). */
 export const LOOKBACK_DAYS = 7;
@@ -75,8 +52,8 @@ export class Refreshes implements LinkLifecycle {
 
   registerJobs(): void {
     const retry = { retryLimit: 5, retryDelay: 30, retryBackoff: true, expireInSeconds: this.options.jobTimeoutSeconds };
-    this.queue.defineJob('link-refresh', async (job) => this.refresh(job.data.linkId, job.data.reason), { ...retry, concurrency: 4 });
-    this.queue.defineJob('historical-load', async (job) => this.historical(job.data.linkId), { ...retry, concurrency: 2 });
+    this.queue.defineJob('link-refresh', async (job) => this.refresh(job.data.linkId, job.data.reason, job.id), { ...retry, concurrency: 4 });
+    this.queue.defineJob('historical-load', async (job) => this.historical(job.data.linkId, job.id), { ...retry, concurrency: 2 });
   }
 
   // ---- lifecycle hooks, called by Links inside its transactions ---------------------------------
@@ -108,10 +85,11 @@ export class Refreshes implements LinkLifecycle {
   // ---- jobs ----------------------------------------------------------------------------------------
 
   /** The first full load: every resource the link fetches, one `historical_update` webhook each. */
-  async historical(linkId: string): Promise<Outcome> {
+  async historical(linkId: string, jobId?: string): Promise<Outcome> {
+    await this.clock.sync?.(); // another process may have moved the virtual clock since this one last looked
     const link = await links.findLinkById(this.db, linkId);
     if (!link || link.status !== 'valid') return 'skipped';
-    return this.withSession(link, 'historical_update', async (inst, connector, secrets) => {
+    return this.withSession(link, 'historical_update', jobId, async (inst, connector, secrets) => {
       const now = this.clock.now();
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
@@ -131,7 +109,10 @@ export class Refreshes implements LinkLifecycle {
   }
 
   /** A scheduled (or manual, or post-repair) refresh: what changed since the last one. */
-  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired'): Promise<Outcome> {
+  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string): Promise<Outcome> {
+    // The scheduler that sent this job may run in another process, on a clock moved since this
+    // process last looked: refreshing on the old time would plan the next refresh in the past.
+    await this.clock.sync?.();
     const link = await links.findLinkById(this.db, linkId);
     if (!link) return 'skipped';
     if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
@@ -139,7 +120,7 @@ export class Refreshes implements LinkLifecycle {
       if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
       return 'skipped';
     }
-    return this.withSession(link, 'recurrent_update', async (inst, connector, secrets) => {
+    return this.withSession(link, 'recurrent_update', jobId, async (inst, connector, secrets) => {
       const now = this.clock.now();
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
       for (const resource of this.resources(link, inst)) {
@@ -163,11 +144,13 @@ export class Refreshes implements LinkLifecycle {
   /**
    * Logs in with the stored credentials holding the link's session, runs `fn`, and turns the
    * institution's refusals into link status changes and LINK webhooks. An institution that is
-   * down or slow leaves the status alone and tries again later.
+   * down or slow leaves the status alone and tries again later. `jobId` (the job running this)
+   * lets a retry take over the session a dead attempt of the same job still holds.
    */
   private async withSession(
     link: LinkRow,
     processType: string,
+    jobId: string | undefined,
     fn: (inst: Institution, connector: DataConnector, secrets: LinkSecrets) => Promise<Outcome>,
   ): Promise<Outcome> {
     const inst = await this.access.institution(link);
@@ -176,10 +159,11 @@ export class Refreshes implements LinkLifecycle {
     if (!secrets || typeof connector.extract !== 'function') return 'skipped';
     let release: () => Promise<void>;
     try {
-      release = await this.access.lease(link, 'job');
+      release = await this.access.lease(link, 'job', undefined, jobId);
     } catch (err) {
-      // A user's operation holds the session: come back shortly.
-      if (err instanceof VinculoError && err.code === 'too_many_sessions') return this.later(link, 0);
+      // A user's operation holds the session: a refresh comes back at its next try; a first load
+      // must not be lost, so it fails this attempt and the queue retries it.
+      if (err instanceof VinculoError && err.code === 'too_many_sessions' && processType === 'recurrent_update') return this.later(link, 0);
       throw err;
     }
     try {
@@ -225,7 +209,8 @@ export class Refreshes implements LinkLifecycle {
 
   private resources(link: LinkRow, inst: Institution): ResourceName[] {
     const wanted = link.fetch_resources.length ? link.fetch_resources : inst.definition.resources;
-    return LOAD_ORDER.filter((r) => wanted.includes(r) && inst.definition.resources.includes(r));
+    // In catalogue order: accounts come first, so later resources find their accounts stored.
+    return RESOURCES.filter((r) => wanted.includes(r) && inst.definition.resources.includes(r));
   }
 
   /** The first load's requests for one resource (invoices need one per direction). */

@@ -102,6 +102,27 @@ function years(body: RetrieveBody, today: string): Pick<RetrieveParams, 'yearFro
 const noDate = () => null;
 const dateField = (name: string) => (r: ExtractedRecord) => (typeof r[name] === 'string' ? (r[name] as string).slice(0, 10) : null);
 
+/** A resource that is one document per link and request (tax status, compliance, employment records). */
+function document(
+  name: ResourceName,
+  path: string,
+  table: DataTable,
+  options: { single?: boolean; recordDate?: ResourceDefinition['recordDate'] },
+): ResourceDefinition {
+  return {
+    name,
+    path,
+    table,
+    body: DocumentBody,
+    single: options.single ?? false,
+    embedsAccount: false,
+    filters: filters.linkObjectFilters,
+    requiredFilters: [],
+    recordDate: options.recordDate ?? noDate,
+    params: (body) => ({ ...base(body), attachPdf: body.attach_pdf ?? false }),
+  };
+}
+
 const RESOURCE_LIST: ResourceDefinition[] = [
   {
     name: 'ACCOUNTS',
@@ -184,42 +205,9 @@ const RESOURCE_LIST: ResourceDefinition[] = [
       return { ...base(body), ...range, type, attachPdf: body.attach_pdf ?? false };
     },
   },
-  {
-    name: 'TAX_STATUS',
-    path: 'tax-status',
-    table: DATA_TABLES.TAX_STATUS,
-    body: DocumentBody,
-    single: true,
-    embedsAccount: false,
-    filters: filters.linkObjectFilters,
-    requiredFilters: [],
-    recordDate: noDate,
-    params: (body) => ({ ...base(body), attachPdf: body.attach_pdf ?? false }),
-  },
-  {
-    name: 'TAX_COMPLIANCE_STATUS',
-    path: 'tax-compliance-status',
-    table: DATA_TABLES.TAX_COMPLIANCE_STATUS,
-    body: DocumentBody,
-    single: true,
-    embedsAccount: false,
-    filters: filters.linkObjectFilters,
-    requiredFilters: [],
-    recordDate: noDate,
-    params: (body) => ({ ...base(body), attachPdf: body.attach_pdf ?? false }),
-  },
-  {
-    name: 'EMPLOYMENT_RECORDS',
-    path: 'employment-records',
-    table: DATA_TABLES.EMPLOYMENT_RECORDS,
-    body: DocumentBody,
-    single: false,
-    embedsAccount: false,
-    filters: filters.linkObjectFilters,
-    requiredFilters: [],
-    recordDate: dateField('report_date'),
-    params: (body) => ({ ...base(body), attachPdf: body.attach_pdf ?? false }),
-  },
+  document('TAX_STATUS', 'tax-status', DATA_TABLES.TAX_STATUS, { single: true }),
+  document('TAX_COMPLIANCE_STATUS', 'tax-compliance-status', DATA_TABLES.TAX_COMPLIANCE_STATUS, { single: true }),
+  document('EMPLOYMENT_RECORDS', 'employment-records', DATA_TABLES.EMPLOYMENT_RECORDS, { recordDate: dateField('report_date') }),
 ];
 
 export const RESOURCE_DEFINITIONS: readonly ResourceDefinition[] = Object.freeze(RESOURCE_LIST.map((d) => Object.freeze(d)));

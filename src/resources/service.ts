@@ -123,17 +123,7 @@ export class LinkData {
     const params: RetrieveParams = { ...secrets.resume!.params, saveData: body.save_data ?? secrets.resume!.params.saveData };
     const account = params.account ? await this.account(link, params.account) : undefined;
     const objects = await this.access.withLease(link, async () => {
-      const outcome = await connector.answerChallenge({
-        institution: inst.definition,
-        credentials: secrets.credentials,
-        pending: secrets.pending,
-        token: body.token,
-      });
-      if (outcome.kind === 'challenge') {
-        await this.access.continueSession(session.row, secrets, outcome.pending);
-        throw this.access.mfaRequired(session.row.id, link.id, outcome.challenge);
-      }
-      const kept = { credentials: secrets.credentials, state: outcome.state };
+      const kept = await this.access.answer(inst, session, body.token);
       const fresh = await this.db.transaction().execute(async (tx) => {
         await this.access.deleteSession(tx, session.row.id);
         return this.access.recordLogin(tx, link, kept);

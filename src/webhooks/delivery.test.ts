@@ -178,6 +178,36 @@ describeStores('webhooks: delivery', (h) => {
     }
   });
 
+  it('a burst with mixed answers records each delivery’s own outcome (attempts share statements)', async () => {
+    receiver.answer = (r) => (JSON.parse(r.body).data.n % 3 === 0 ? 502 : 200);
+    try {
+      const ids = await db().transaction().execute(async (tx) => {
+        const out: string[] = [];
+        for (let n = 0; n < 40; n++) out.push(await services().webhooks.emit(tx, event({ webhookCode: 'burst', data: { n } })));
+        return out;
+      });
+      const list = await waitFor('40 attempts', async () => {
+        const r = (await c.request('GET', '/api/webhooks/deliveries/?webhook_code=burst&page_size=100')).body.results;
+        return r.length === 40 && r.every((d: { attempts: number }) => d.attempts === 1) && r;
+      });
+      const byId = new Map(list.map((d: { webhook_id: string }) => [d.webhook_id, d]));
+      ids.forEach((id, n) => {
+        const d = byId.get(id) as { status: string; last_status_code: number };
+        assert.equal(d.status, n % 3 === 0 ? 'pending' : 'delivered', `event ${n}`);
+        assert.equal(d.last_status_code, n % 3 === 0 ? 502 : 200, `event ${n}`);
+      });
+      // Two job runs of one delivery at the same moment: one outcome is recorded.
+      const pending = list.find((d: { status: string }) => d.status === 'pending') as { id: string };
+      await db().updateTable('webhook_deliveries').set({ next_attempt_at: null }).where('id', '=', pending.id).execute();
+      const outcomes = await Promise.all([services().webhooks.deliver(pending.id), services().webhooks.deliver(pending.id)]);
+      assert.deepEqual(outcomes.sort(), ['retry', 'retry']);
+      const after = await db().selectFrom('webhook_deliveries').select(['attempts', 'status']).where('id', '=', pending.id).executeTakeFirstOrThrow();
+      assert.deepEqual(after, { attempts: 2, status: 'pending' });
+    } finally {
+      receiver.answer = () => 200;
+    }
+  });
+
   it('no 2xx within the timeout is a failed attempt', async () => {
     services().webhooks.timeoutMs = 300;
     receiver.answer = () => 'hang';
@@ -264,6 +294,22 @@ describeStores('webhooks: delivery', (h) => {
     assert.equal(d.last_error, 'connection_refused');
     assert.equal(d.last_status_code, null);
     assert.equal(d.status, 'pending');
+  });
+
+  it('a secret sealed under a master key this server lacks is a failed attempt (secret_unavailable), retried later', async () => {
+    const other = await h().newClient();
+    const ep = (await other.request('POST', '/api/webhooks/', { url: receiver.url })).body;
+    await db().updateTable('webhook_endpoints').set({ key_id: 'an-unknown-key' }).where('id', '=', ep.id).execute();
+    const otherTenant = (await db().selectFrom('tenants').select('id').where('name', '=', other.tenant).executeTakeFirstOrThrow()).id;
+    const webhookId = await emit(event({ tenantId: otherTenant }));
+    const d = await waitFor('the attempt', async () => {
+      const x = (await other.request('GET', `/api/webhooks/deliveries/?webhook_id=${webhookId}`)).body.results[0];
+      return x?.attempts === 1 && x;
+    });
+    assert.equal(d.last_error, 'secret_unavailable');
+    assert.equal(d.status, 'pending');
+    assert.ok(d.next_attempt_at);
+    assert.equal(receiver.byWebhookId(webhookId).length, 0);
   });
 
   it('events of a tenant without endpoints are recorded, and a later endpoint does not get them', async () => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../clock.js';
-import { fieldError, ValidationErrors } from '../errors.js';
+import { fieldError, ValidationErrors, VinculoError } from '../errors.js';
 import { apiError } from '../http/errors.js';
 import { applyFilters, parseFilters } from '../http/filters/index.js';
 import type { PageRequest } from '../http/pagination.js';
@@ -13,7 +13,8 @@ import * as q from '../store/queries/webhooks.js';
 import type { Database } from '../store/schema.js';
 import type { Vault } from '../vault/index.js';
 import { deliveryFilters } from './filters.js';
-import { Poster } from './post.js';
+import { Coalescer } from './coalesce.js';
+import { Poster, type PostOutcome } from './post.js';
 import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
 import { CommitListener } from './wake.js';
 
@@ -43,8 +44,15 @@ export interface WebhooksOptions {
   clock: Clock;
   /** A delivery that has not answered 2xx within this many ms failed (default 5,000). */
   timeoutMs?: number;
-  /** Delivery handlers running at once in this process (default 32). */
+  /**
+   * Delivery workers in this process (default 8), each fetching up to `batchSize` jobs at once
+   * (default 8) and delivering them concurrently: up to 64 deliveries in flight. A batch shares
+   * its job-queue statements and, through the coalescing below, its reads and outcome writes;
+   * measured on the 2-core dev box: ~600 deliveries/s for 32 workers of one job, 1,300–1,900 for
+   * 8 × 8. The price: a receiver that never answers holds its batch's worker until the timeout.
+   */
   concurrency?: number;
+  batchSize?: number;
   logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -58,6 +66,7 @@ export function retryDelayMs(failures: number): number {
 
 const CHANNEL = 'vinculo_webhooks';
 const CLAIM_BATCH = 500;
+const WAKE_DEBOUNCE_MS = 25;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A header value Node will send: no control characters except tab (so no header injection).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
@@ -135,16 +144,37 @@ export class Webhooks {
   private readonly db: Kysely<Database>;
   private readonly poster: Poster;
   private readonly signers = new Map<string, Signer>();
+  /** Attempts' reads and outcome writes, shared between deliveries running at the same moment. */
+  private readonly targets = new Coalescer<string, q.DeliveryTarget | undefined>(async (ids) => {
+    const rows = new Map((await q.findForDeliveries(this.db, [...new Set(ids)])).map((r) => [r.id, r]));
+    return ids.map((id) => rows.get(id));
+  });
+  private readonly outcomes = new Coalescer<q.AttemptOutcome, boolean>(async (list) => {
+    // A delivery appears once per statement: a duplicate job's outcome goes in a second one.
+    const seen = new Set<string>();
+    const firsts = list.filter((o) => !seen.has(o.id) && seen.add(o.id));
+    const rest = list.filter((o) => !firsts.includes(o));
+    const updated = new Set(await q.recordOutcomes(this.db, firsts));
+    const again = new Set(rest.length ? await q.recordOutcomes(this.db, rest) : []);
+    return list.map((o) => (firsts.includes(o) ? updated : again).has(o.id));
+  });
   private queue?: Queue;
   private listener?: CommitListener;
+  private lastNotify = -Infinity;
+  private unannounced = 0;
+  private trailingWake?: NodeJS.Timeout;
 
   constructor(private readonly options: WebhooksOptions) {
     this.db = options.store.db;
     this.poster = new Poster(options.timeoutMs ?? 5000);
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 8;
+  }
+
   private get concurrency(): number {
-    return this.options.concurrency ?? 32;
+    return this.options.concurrency ?? 8;
   }
 
   /** How long a receiver has to answer 2xx (ms). Settable for tests. */
@@ -241,10 +271,32 @@ export class Webhooks {
     return db.isTransaction ? write(db) : db.transaction().execute(write);
   }
 
-  /** One delivery job per id, in `tx`, and a commit-time wake-up for the workers. */
-  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[]): Promise<void> {
+  /**
+   * One delivery job per id, in `tx`, and a wake-up for the workers. The wake-up is a NOTIFY in
+   * the same transaction (delivered at its commit), except within WAKE_DEBOUNCE_MS of the last
+   * one: PostgreSQL serialises the commits of every notifying transaction in the cluster (it holds
+   * a global lock through the commit's WAL flush), which capped emits at a few hundred per second.
+   * Deliveries written meanwhile are announced by one NOTIFY outside any transaction at the end
+   * of the window; jobs whose transaction commits later still are found by the workers' polling.
+   */
+  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce = true): Promise<void> {
+    if (!ids.length) return;
     for (const deliveryId of ids) await queue.send('webhook-deliver', { deliveryId }, { db: tx });
-    if (ids.length) await q.notify(tx, CHANNEL, String(ids.length));
+    const now = performance.now();
+    if (!debounce || now - this.lastNotify >= WAKE_DEBOUNCE_MS) {
+      this.lastNotify = now;
+      await q.notify(tx, CHANNEL, String(ids.length));
+      return;
+    }
+    this.unannounced += ids.length;
+    this.trailingWake ??= setTimeout(() => {
+      this.trailingWake = undefined;
+      const n = this.unannounced;
+      this.unannounced = 0;
+      this.lastNotify = performance.now();
+      q.notify(this.db, CHANNEL, String(n)).catch((err) => this.options.logger?.error({ err }, 'webhook wake-up failed'));
+    }, Math.max(1, this.lastNotify + WAKE_DEBOUNCE_MS - now));
+    this.trailingWake.unref();
   }
 
   /**
@@ -257,7 +309,7 @@ export class Webhooks {
     for (;;) {
       const n = await this.db.transaction().execute(async (tx) => {
         const ids = await q.claimDue(tx, now, CLAIM_BATCH);
-        await this.sendJobs(tx, queue, ids);
+        await this.sendJobs(tx, queue, ids, false);
         return ids.length;
       });
       total += n;
@@ -275,6 +327,7 @@ export class Webhooks {
     this.queue = queue;
     queue.defineJob('webhook-deliver', (job) => this.deliver(job.data.deliveryId), {
       concurrency: this.concurrency,
+      batchSize: this.batchSize,
       // Only store trouble makes a delivery job throw (a receiver's failure is recorded and
       // retried on the virtual clock): retry the job itself for a couple of hours.
       retryLimit: 10,
@@ -297,7 +350,8 @@ export class Webhooks {
       this.options.store,
       CHANNEL,
       (payload) => {
-        const n = Math.min(this.concurrency, Math.max(1, Number(payload) || 1));
+        // Enough workers for the deliveries announced (each takes a batch), at most all of them.
+        const n = Math.min(this.concurrency, Math.max(1, Math.ceil((Number(payload) || 1) / this.batchSize)));
         for (let i = 0; i < n; i++) queue.wake('webhook-deliver');
       },
       (err) => this.options.logger?.error({ err }, 'webhook wake-up listener failed'),
@@ -307,6 +361,7 @@ export class Webhooks {
 
   /** Stops listening and closes idle connections to receivers. Call after the queue stopped. */
   async stop(): Promise<void> {
+    clearTimeout(this.trailingWake);
     await this.listener?.stop();
     this.poster.close();
   }
@@ -316,9 +371,16 @@ export class Webhooks {
    * was deleted), already final, or waiting for a retry (a duplicate run).
    */
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
-    const t = await q.findForDelivery(this.db, deliveryId);
+    const t = await this.targets.submit(deliveryId);
     if (!t || t.status !== 'pending' || t.next_attempt_at !== null) return 'skipped';
-    const signer = this.signer(t);
+    let signer: Signer;
+    try {
+      signer = this.signer(t);
+    } catch (err) {
+      // The master key that sealed it is not configured here: an operator's fix; retry on schedule.
+      if (!(err instanceof VinculoError && err.code === 'vault_error')) throw err;
+      return this.recordOutcome(t, { ok: false, statusCode: null, error: 'secret_unavailable' });
+    }
     const sentAt = new Date(); // real time: receivers check the timestamp against their own clock
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -328,17 +390,20 @@ export class Webhooks {
       'webhook-signature': signer.webhook.sign(t.webhook_id, sentAt, t.payload),
     };
     if (signer.authorization !== null) headers.authorization = signer.authorization;
-    const result = await this.poster.post(signer.url, headers, t.payload);
+    return this.recordOutcome(t, await this.poster.post(signer.url, headers, t.payload));
+  }
+
+  private async recordOutcome(t: q.DeliveryTarget, result: PostOutcome): Promise<DeliveryOutcome> {
     const now = this.options.clock.now();
     if (result.ok) {
-      await q.recordSuccess(this.db, t.id, result.statusCode!, now);
+      await this.outcomes.submit({ id: t.id, delivered: true, statusCode: result.statusCode, error: null, now, nextAttemptAt: null });
       return 'delivered';
     }
     const first = t.first_attempt_at ?? now;
     const deadline = first.getTime() + RETRY.windowMs;
     const nextAttemptAt =
       now.getTime() >= deadline ? null : new Date(Math.min(now.getTime() + retryDelayMs(t.attempts + 1), deadline));
-    await q.recordFailure(this.db, t.id, { statusCode: result.statusCode, error: result.error!, now, nextAttemptAt });
+    await this.outcomes.submit({ id: t.id, delivered: false, statusCode: result.statusCode, error: result.error, now, nextAttemptAt });
     this.options.logger?.debug(
       { delivery_id: t.id, webhook_id: t.webhook_id, attempt: t.attempts + 1, status_code: result.statusCode, error: result.error },
       nextAttemptAt ? 'webhook delivery failed, retry scheduled' : 'webhook delivery failed for good',
@@ -372,7 +437,7 @@ export class Webhooks {
     if (!UUID.test(id)) throw apiError('not_found');
     const row = await this.db.transaction().execute(async (tx) => {
       if (!(await q.resetForRedelivery(tx, tenantId, id))) return undefined;
-      await this.sendJobs(tx, queue, [id]);
+      await this.sendJobs(tx, queue, [id], false);
       return q.findDelivery(tx, tenantId, id);
     });
     if (!row) throw apiError('not_found');

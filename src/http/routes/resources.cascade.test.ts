@@ -2,24 +2,15 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { sql } from 'kysely';
 import { describeStores, type Client, type Harness } from '../../../test/helpers/harness.js';
+import { DATA_TABLES, type DataTable } from '../../store/schema.js';
 
 /**
  * Deleting a link takes all its data with it, in every link-data table, and nothing else; deleting
  * an account takes its transactions and balances. Checked with SQL on both stores.
  */
 
-const DATA_TABLES = [
-  'accounts',
-  'transactions',
-  'owners',
-  'balances',
-  'invoices',
-  'tax_returns',
-  'tax_statuses',
-  'tax_compliance_statuses',
-  'employment_records',
-] as const;
-type Table = (typeof DATA_TABLES)[number];
+const TABLES: readonly DataTable[] = Object.values(DATA_TABLES);
+type Table = DataTable;
 type Counts = Record<Table, number>;
 
 const BANK_TABLES: readonly Table[] = ['accounts', 'transactions', 'owners', 'balances'];
@@ -72,8 +63,8 @@ async function retrieveEmployment(c: Client, link: string): Promise<Record<strin
 async function counts(h: Harness, links: readonly string[]): Promise<Map<string, Counts>> {
   const db = h.vinculo.store.db;
   const out = new Map<string, Counts>();
-  for (const link of links) out.set(link, Object.fromEntries(DATA_TABLES.map((t) => [t, 0])) as Counts);
-  for (const table of DATA_TABLES) {
+  for (const link of links) out.set(link, Object.fromEntries(TABLES.map((t) => [t, 0])) as Counts);
+  for (const table of TABLES) {
     const r = await sql<{ link_id: string; n: string | number }>`
       select link_id, count(*) as n from ${sql.table(table)}
       where link_id in (${sql.join(links)}) group by link_id`.execute(db);
@@ -123,7 +114,7 @@ describeStores('link data: deleting a link or an account cascades', (h) => {
       [strangers, FISCAL_TABLES],
     ];
     for (const [link, tables] of kinds) {
-      for (const t of DATA_TABLES) {
+      for (const t of TABLES) {
         const n = before.get(link)![t];
         if (tables.includes(t)) assert.ok(n > 0, `${link}: ${t} has rows`);
         else assert.equal(n, 0, `${link}: ${t} has none`);
@@ -135,7 +126,7 @@ describeStores('link data: deleting a link or an account cascades', (h) => {
       assert.equal(res.status, 204);
       assert.equal(res.body, undefined);
       const after = await counts(h(), all);
-      for (const t of DATA_TABLES) assert.equal(after.get(deleted)![t], 0, `${t} keeps no row of the deleted link`);
+      for (const t of TABLES) assert.equal(after.get(deleted)![t], 0, `${t} keeps no row of the deleted link`);
       for (const link of all.filter((l) => l !== deleted)) {
         assert.deepEqual(after.get(link), before.get(link), `${link} is untouched`);
       }
@@ -176,7 +167,7 @@ describeStores('link data: deleting a link or an account cascades', (h) => {
     assert.equal((await c.request('DELETE', `/api/links/${link}/`)).status, 204);
     await h().vinculo.services.tasks.drain();
     const after = (await counts(h(), [link])).get(link)!;
-    for (const t of DATA_TABLES) assert.equal(after[t], 0, `${t} keeps no row of the deleted link`);
+    for (const t of TABLES) assert.equal(after[t], 0, `${t} keeps no row of the deleted link`);
     assert.equal((await c.request('GET', `/api/transactions/?link=${link}`)).body.count, 0);
   });
 

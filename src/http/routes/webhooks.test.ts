@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { describeStores, type Client } from '../../../test/helpers/harness.js';
 import { startReceiver, waitFor, type Receiver } from '../../../test/helpers/receiver.js';
+import { keyId, rotateMaster, Vault } from '../../vault/index.js';
 
 /**
  * /api/webhooks/: endpoints (create, list, delete, validation, tenant isolation, the secret shown
@@ -74,6 +75,18 @@ describeStores('webhooks: API', (h) => {
     const vault = h().vinculo.services.vault;
     assert.deepEqual(vault.openJson(row, e.id), { secret: e.secret, authorization: auth });
     assert.throws(() => vault.openJson(row, randomUUID()), /authentication failed/);
+
+    // Master-key rotation re-wraps them: afterwards the new key alone opens them.
+    const db = h().vinculo.store.db;
+    const next = randomBytes(32);
+    const { rewrapped } = await rotateMaster(db, new Vault({ current: next, previous: [Buffer.alloc(32, 7)] }));
+    assert.ok(rewrapped >= 1);
+    const after = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', e.id).executeTakeFirstOrThrow();
+    assert.equal(after.key_id, keyId(next));
+    assert.equal(after.ciphertext, row.ciphertext);
+    assert.deepEqual(new Vault({ current: next, previous: [] }).openJson(after, e.id), { secret: e.secret, authorization: auth });
+    // Back under the server's own key, for the suites after this one.
+    await rotateMaster(db, new Vault({ current: Buffer.alloc(32, 7), previous: [next] }));
   });
 
   it('rejects bad bodies: 400 naming the field, never echoing a credential', async () => {

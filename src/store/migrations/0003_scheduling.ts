@@ -17,6 +17,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('refresh_attempts', 'smallint', (c) => c.notNull().defaultTo(0))
     .execute();
   await sql`create index links_next_refresh on links (next_refresh_at) where next_refresh_at is not null`.execute(db);
+  // The scheduler's housekeeping looks only at links with a retention setting.
+  await sql`create index links_credentials_expire on links (credentials_expire_at) where credentials_expire_at is not null`.execute(db);
+  await sql`create index links_stale_in on links (id) where stale_in is not null`.execute(db);
   await db.schema
     .createTable('sandbox_clock')
     .addColumn('id', 'integer', (c) => c.primaryKey())
@@ -26,6 +29,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('sandbox_clock').execute();
+  await db.schema.dropIndex('links_stale_in').execute();
+  await db.schema.dropIndex('links_credentials_expire').execute();
   await db.schema.dropIndex('links_next_refresh').execute();
   await db.schema
     .alterTable('links')

@@ -49,7 +49,9 @@ export async function acquireSessionLease(db: Db, id: string, token: string, ttl
       session_lease_until: sql`now() + make_interval(secs => ${ttlSeconds})`,
     })
     .where('id', '=', id)
-    .where((eb) => eb.or([eb('session_lease_until', 'is', null), eb('session_lease_until', '<', sql<Date>`now()`)]))
+    .where((eb) =>
+      eb.or([eb('session_lease_until', 'is', null), eb('session_lease_until', '<', sql<Date>`now()`), eb('session_lease_token', '=', token)]),
+    )
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

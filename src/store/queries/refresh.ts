@@ -57,13 +57,16 @@ const STALE_TABLES: readonly DataTable[] = [
   'employment_records',
 ];
 
-/** Deletes the data of links with `stale_in: Nd` that was collected more than N days before `now`. */
+/**
+ * Deletes the data of links with `stale_in: Nd` that was collected more than N days before `now`.
+ * Only links with a `stale_in` are visited (partial index links_stale_in).
+ */
 export async function deleteStaleData(db: Db, now: Date): Promise<number> {
   let deleted = 0;
   for (const table of STALE_TABLES) {
     const r = await sql`
       delete from ${sql.table(table)} t using links l
-      where l.id = t.link_id and l.stale_in is not null
+      where l.stale_in is not null and l.id = t.link_id
         and t.collected_at < ${now}::timestamptz - make_interval(days => cast(rtrim(l.stale_in, 'd') as int))`.execute(db);
     deleted += Number(r.numAffectedRows ?? 0);
   }

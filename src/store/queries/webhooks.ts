@@ -3,9 +3,9 @@ import type { Database, Sealed } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
 
 /**
- * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path is three
- * statements per delivery: `insertEvent` (the event and its deliveries, one statement),
- * `findForDelivery` and `recordSuccess`/`recordFailure`.
+ * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path: `insertEvent`
+ * (the event and its deliveries, one statement), then per attempt `findForDeliveries` and
+ * `recordOutcomes`, each shared by the deliveries attempted at the same moment.
  */
 
 type Db = Kysely<Database>;
@@ -108,7 +108,8 @@ export interface DeliveryTarget extends Sealed {
   url: string;
 }
 
-export function findForDelivery(db: Db, id: string): Promise<DeliveryTarget | undefined> {
+/** What attempts at these deliveries need, in one statement (in no particular order). */
+export function findForDeliveries(db: Db, ids: readonly string[]): Promise<DeliveryTarget[]> {
   return db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
@@ -127,53 +128,8 @@ export function findForDelivery(db: Db, id: string): Promise<DeliveryTarget | un
       'ep.wrapped_key',
       'ep.ciphertext',
     ])
-    .where('d.id', '=', id)
-    .executeTakeFirst();
-}
-
-/** Marks a delivery delivered (a late success also overrides an earlier `failed`). */
-export async function recordSuccess(db: Db, id: string, statusCode: number, now: Date): Promise<boolean> {
-  const r = await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      status: 'delivered',
-      attempts: eb('attempts', '+', 1),
-      last_status_code: statusCode,
-      last_error: null,
-      next_attempt_at: null,
-      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(now)),
-      delivered_at: now,
-    }))
-    .where('id', '=', id)
-    .where('status', '<>', 'delivered')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
-}
-
-/**
- * Records a failed attempt: a retry at `nextAttemptAt`, or `failed` when null. Only while no
- * other attempt has recorded its outcome meanwhile (a duplicate job run).
- */
-export async function recordFailure(
-  db: Db,
-  id: string,
-  outcome: { statusCode: number | null; error: string; now: Date; nextAttemptAt: Date | null },
-): Promise<boolean> {
-  const r = await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      status: outcome.nextAttemptAt ? 'pending' : 'failed',
-      attempts: eb('attempts', '+', 1),
-      last_status_code: outcome.statusCode,
-      last_error: outcome.error,
-      next_attempt_at: outcome.nextAttemptAt,
-      first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(outcome.now)),
-    }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+    .where('d.id', 'in', ids)
+    .execute();
 }
 
 /**
@@ -201,6 +157,53 @@ export async function claimDue(db: Db, now: Date, limit: number): Promise<string
     .returning('d.id')
     .execute();
   return rows.map((r) => r.id);
+}
+
+/** The outcome of one attempt: delivered, a retry at `nextAttemptAt`, or failed (neither). */
+export interface AttemptOutcome {
+  id: string;
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+  now: Date;
+  nextAttemptAt: Date | null;
+}
+
+/**
+ * Records attempts' outcomes (each delivery at most once in `outcomes`), in one statement:
+ * - delivered: unless already delivered (a late success also overrides an earlier `failed`);
+ * - a retry or `failed`: only while no other attempt recorded its outcome meanwhile (a duplicate
+ *   job run).
+ * The statement commits without waiting for its WAL flush (`synchronous_commit = off`). Safe
+ * here: the jobs' completion, a synchronous commit made after it on another connection, flushes
+ * the WAL up to and including this update; if a crash loses the update, it also loses the
+ * completion, so the job runs again (at least once, same webhook-id). Saves a disk flush per call.
+ * Returns the ids it updated.
+ */
+export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]): Promise<string[]> {
+  if (!outcomes.length) return [];
+  const rows = outcomes.map(
+    (o) =>
+      sql`(${o.id}::uuid, ${o.delivered ? 'delivered' : o.nextAttemptAt ? 'pending' : 'failed'}::text, ${o.statusCode}::int,
+        ${o.error}::text, ${o.now}::timestamptz, ${o.nextAttemptAt}::timestamptz)`,
+  );
+  const r = await sql<{ id: string }>`
+    with async_commit as (select set_config('synchronous_commit', 'off', true) as setting),
+    v (id, status, status_code, error, at, next_attempt_at) as (values ${sql.join(rows)})
+    update webhook_deliveries d set
+      status = v.status,
+      attempts = d.attempts + 1,
+      last_status_code = v.status_code,
+      last_error = v.error,
+      next_attempt_at = v.next_attempt_at,
+      first_attempt_at = coalesce(d.first_attempt_at, v.at),
+      delivered_at = case when v.status = 'delivered' then v.at else d.delivered_at end
+    from v, async_commit
+    where d.id = v.id
+      and case when v.status = 'delivered' then d.status <> 'delivered'
+               else d.status = 'pending' and d.next_attempt_at is null end
+    returning d.id`.execute(db);
+  return r.rows.map((x) => x.id);
 }
 
 /** A delivery as the API lists it. */
