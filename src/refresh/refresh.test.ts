@@ -80,6 +80,17 @@ describeStores(
       assert.ok(row.next_refresh_at.getTime() - services().clock!.now().getTime() <= DAY * 1000);
     });
 
+    it('a fiscal link loads invoices (both directions: one webhook), tax returns, status and compliance', async () => {
+      const l = await link({ institution: 'tatooine_mx_fiscal', username: 'AAA010101AAA' });
+      for (const type of ['INVOICES', 'TAX_RETURNS', 'TAX_STATUS', 'TAX_COMPLIANCE_STATUS']) await waitEvent(l.id, type, 'historical_update');
+      const invoices = events(l.id).filter((e) => e.webhook_type === 'INVOICES');
+      assert.equal(invoices.length, 1);
+      const stored = (await c.request('GET', `/api/invoices/?link=${l.id}&page_size=1`)).body.count;
+      assert.equal(invoices[0].data.total_invoices, stored);
+      const types = (await c.request('GET', `/api/invoices/?link=${l.id}&type=OUTFLOW&page_size=1`)).body.count;
+      assert.ok(types > 0 && types < stored, 'both directions were loaded');
+    });
+
     it('advancing the clock past the refresh finds new transactions and says so', async () => {
       const l = await link({ username: 'bnk100', refresh_rate: '24h' });
       await loaded(l.id);

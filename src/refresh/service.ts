@@ -93,10 +93,14 @@ export class Refreshes implements LinkLifecycle {
       const now = this.clock.now();
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
-        for (const params of this.historyParams(resource, link.id, now)) {
-          await this.data.collect(link, inst, connector, secrets, def, params, undefined, (tx, c) =>
-            this.webhooks.emit(tx, this.event(link, resource, 'historical_update', 'historical_update', totals(resource, c))),
-          );
+        // One webhook per resource, even when it takes several requests (invoices: one per direction).
+        const requests = this.historyParams(resource, link.id, now);
+        let earlier = 0;
+        for (const [i, params] of requests.entries()) {
+          await this.data.collect(link, inst, connector, secrets, def, params, undefined, async (tx, c) => {
+            if (i < requests.length - 1) earlier += c.records.objects.length;
+            else await this.webhooks.emit(tx, this.event(link, resource, 'historical_update', 'historical_update', totals(resource, c, earlier)));
+          });
         }
       }
       const changes: LinkUpdate = { last_refresh_at: now, refresh_attempts: 0 };
@@ -303,8 +307,8 @@ function ymd(d: Date): [number, number, number] {
 }
 
 /** The `data` of a historical_update webhook: how much of the resource the link now has. */
-function totals(resource: ResourceName, c: Collected): Record<string, unknown> {
-  const n = c.records.objects.length;
+function totals(resource: ResourceName, c: Collected, earlier = 0): Record<string, unknown> {
+  const n = c.records.objects.length + earlier;
   switch (resource) {
     case 'ACCOUNTS':
       return { total_accounts: n };

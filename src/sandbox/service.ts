@@ -8,7 +8,6 @@ import type { LinkAccess } from '../links/access.js';
 import { toLinkJson } from '../links/service.js';
 import { waitForJobs, type Scheduler } from '../refresh/scheduler.js';
 import type { WebhookEmitter } from '../refresh/service.js';
-import * as links from '../store/queries/links.js';
 import type { Principal } from '../tenants/service.js';
 
 interface Controllable {
@@ -100,10 +99,4 @@ export class Sandbox {
     };
   }
 
-  /** For tests and diagnostics: a link's planned next refresh. */
-  async nextRefresh(p: Principal, id: string) {
-    const link = await this.access.row(p, id);
-    const row = await links.findLinkById(this.access.db, link.id);
-    return row?.next_refresh_at ?? null;
-  }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, it } from 'node:test';
+import { it } from 'node:test';
 import belvo from 'belvo';
 import { sql } from 'kysely';
 import { assertSchema } from '../../../test/helpers/openapi.js';
