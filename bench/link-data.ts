@@ -109,7 +109,8 @@ async function serverMain(): Promise<void> {
     VINCULO_MASTER_KEY: env.VINCULO_MASTER_KEY || randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
   });
-  const vinculo = await createVinculo({ config, warn: log });
+  // API only: background first loads of the seeded links would compete with what is measured.
+  const vinculo = await createVinculo({ config, warn: log, workers: false });
   const db = vinculo.store.db as unknown as Kysely<any>;
   const cpuProfile = env.BENCH_CPU_PROFILE?.trim() || '';
   let profiler: Session | null = null;

@@ -94,7 +94,8 @@ async function seedLinks(db: Kysely<Database>, tenantId: string, userId: string,
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const vinculo = await createVinculo({ config, warn: log });
+  // API only: background first loads of registered links would compete with what is measured.
+  const vinculo = await createVinculo({ config, warn: log, workers: false });
   const hello = await buildHelloApp(vinculo.services.tenants);
   let closing: Promise<void> | null = null;
   let profiler: Session | null = null;
