@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import belvo from 'belvo';
 import { assertSchema } from './helpers/openapi.js';
 import { describeStores } from './helpers/harness.js';
+import { BelvoClient, sdkFor } from './helpers/sdk.js';
 
-// The official SDK, pointed at Vinculo by base URL only: what a Belvo client does unchanged.
-const Client = (belvo as unknown as { default: new (id: string, pw: string, url: string) => any }).default ?? belvo;
 
 describeStores(
   'official belvo SDK against Vinculo',
   (h) => {
-    async function sdk() {
-      const c = await h().newClient();
-      const client = new Client(c.id, c.password, h().baseUrl);
-      await client.connect();
-      return client;
-    }
+    const sdk = () => sdkFor(h());
 
     it('connect() fails with wrong keys', async () => {
-      const client = new Client('nobody', 'nothing', h().baseUrl);
+      const client = new BelvoClient('nobody', 'nothing', h().baseUrl);
       await assert.rejects(() => client.connect(), /Login failed/);
     });
 

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import belvo from 'belvo';
 import { decodeJwt } from 'jose';
 import { describeStores } from './helpers/harness.js';
+import { sdkFor } from './helpers/sdk.js';
 
-// The official SDK's two ways to get a widget token, pointed at Vinculo by base URL only.
-const Client = (belvo as unknown as { default: new (id: string, pw: string, url: string) => any }).default ?? belvo;
 
 describeStores(
   'official belvo SDK: Connect widget tokens',
   (h) => {
-    async function sdk() {
-      const c = await h().newClient();
-      const client = new Client(c.id, c.password, h().baseUrl);
-      await client.connect();
-      return client;
-    }
+    const sdk = () => sdkFor(h());
 
     async function session(access: string) {
       const res = await fetch(`${h().baseUrl}/widget/api/session/`, { headers: { authorization: `Bearer ${access}` } });

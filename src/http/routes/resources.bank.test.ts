@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, beforeEach, describe, it } from 'node:test';
-import belvo from 'belvo';
+import { sdkFor } from '../../../test/helpers/sdk.js';
 import { sql } from 'kysely';
 import { assertSchema } from '../../../test/helpers/openapi.js';
 import { describeStores, type Client } from '../../../test/helpers/harness.js';
@@ -14,7 +14,6 @@ import { assertError, createLink, daysAgo, linkStatus, listAll, today } from '..
  */
 
 // The official SDK, pointed at Vinculo by base URL only.
-const SdkClient = (belvo as unknown as { default: new (id: string, pw: string, url: string) => any }).default ?? belvo;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
@@ -35,8 +34,7 @@ describeStores(
 
     before(async () => {
       c = await h().newClient();
-      sdk = new SdkClient(c.id, c.password, h().baseUrl);
-      await sdk.connect();
+      sdk = await sdkFor(h(), c);
       link = await createLink(c, 'bnk100', { password: 'full' });
     });
 

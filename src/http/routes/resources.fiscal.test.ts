@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import belvo from 'belvo';
+import { sdkFor } from '../../../test/helpers/sdk.js';
 import { sql } from 'kysely';
 import { assertSchema } from '../../../test/helpers/openapi.js';
 import { describeStores, type Client, type Harness, type Response } from '../../../test/helpers/harness.js';
@@ -13,7 +13,6 @@ import { pdfProblems, xmlProblems } from '../../connectors/sandbox/data/testing.
  */
 
 // The official SDK, pointed at Vinculo by base URL only.
-const SdkClient = (belvo as unknown as { default: new (id: string, pw: string, url: string) => any }).default ?? belvo;
 
 const FISCAL = 'tatooine_mx_fiscal';
 const IMSS = 'imss_mx_employment';
@@ -107,11 +106,7 @@ const ids = (rows: any[]) => rows.map((r) => r.id).sort();
 describeStores(
   'link data: fiscal and employment resources',
   (h) => {
-    async function sdk(c: Client) {
-      const client = new SdkClient(c.id, c.password, h().baseUrl);
-      await client.connect();
-      return client;
-    }
+    const sdk = (c: Client) => sdkFor(h(), c);
 
     // ---- the official SDK ------------------------------------------------------------------
 
