@@ -1,5 +1,5 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
-import type { Database, Sealed } from '../schema.js';
+import { sql, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, Sealed, WebhookEventsTable } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
 
 /**
@@ -56,16 +56,7 @@ export async function deleteEndpoint(db: Db, tenantId: string | null, id: string
   return Number(r.numDeletedRows) > 0;
 }
 
-export interface NewEvent {
-  id: string;
-  tenant_id: string;
-  link_id: string | null;
-  webhook_type: string;
-  webhook_code: string;
-  process_type: string;
-  payload: string;
-  created_at: Date;
-}
+export type NewEvent = Insertable<WebhookEventsTable>;
 
 /**
  * Records an event and one pending delivery per endpoint the tenant has now, in one statement.
