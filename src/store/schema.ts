@@ -147,6 +147,8 @@ export interface WidgetSessionsTable {
   expires_at: Timestamp;
   completed_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** A connection attempt of this session is running until then. */
+  busy_until: Timestamp | null;
 }
 
 /** The table of each resource. */

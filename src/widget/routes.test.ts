@@ -233,6 +233,17 @@ describeStores('widget: tokens and the widget API', (h) => {
     assert.equal((await c.request('GET', '/api/links/')).body.count, 1);
   });
 
+  it('one token connects one link, even when two submissions race', async () => {
+    const c = await h().newClient();
+    const pair = await tokens(c);
+    const [a, b] = await Promise.all([register(pair.access, 'racer_one'), register(pair.access, 'racer_two')]);
+    const statuses = [a.status, b.status].sort();
+    assert.equal(statuses[0], 201, JSON.stringify([a.body, b.body]));
+    // The loser is refused while the winner runs (too_many_sessions) or after it finished (token used).
+    assert.ok(statuses[1] === 400 || statuses[1] === 401, JSON.stringify([a.body, b.body]));
+    assert.equal((await c.request('GET', '/api/links/')).body.count, 1);
+  });
+
   it('MFA: the pending registration is resumed with the same token, which then stops working', async () => {
     const c = await h().newClient();
     const { access } = await tokens(c);

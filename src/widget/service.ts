@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { TooManySessionsError, ValidationErrors, VinculoError, fieldError } from '../errors.js';
 import { apiError } from '../http/errors.js';
 import type { InstitutionJson, Institutions } from '../institutions/service.js';
 import type { Link, RegisterLinkBody } from '../links/schema.js';
@@ -11,6 +11,9 @@ import type { Principal, Tenants } from '../tenants/service.js';
 import { checkWidgetConfig, type AppliedWidgetConfig } from './config.js';
 import type { InstitutionsQuery, TokenBody, WidgetRegisterBody, WidgetResumeBody, WidgetUpdateBody } from './schema.js';
 import { expired, WIDGET_SCOPES, type WidgetClaims, type WidgetScope, type WidgetTokens } from './tokens.js';
+
+/** Longest a connection attempt may hold its session before another may start (an institution login). */
+const CONNECT_TTL_SECONDS = 120;
 
 /**
  * The Connect widget's server side: issuing and refreshing tokens, and the calls the widget page
@@ -214,36 +217,28 @@ export class WidgetService {
     this.require(ctx, 'write_links');
     if (ctx.session.link_id) throw apiError('permission_denied', 'This token is for updating one link; it cannot create links');
     const options = ctx.session.link_options as Pick<RegisterLinkBody, 'credentials_storage' | 'stale_in' | 'fetch_resources'>;
-    const link = await this.track(ctx, () => this.links.register(ctx.principal, { ...body, ...options }));
-    await q.completeWidgetSession(this.db, ctx.session.id, link.id);
-    return link;
+    return this.connect(ctx, () => this.track(ctx, () => this.links.register(ctx.principal, { ...body, ...options })));
   }
 
   /** Answers the MFA challenge of this session's registration or update. */
   async resume(ctx: WidgetContext, body: WidgetResumeBody): Promise<Link> {
     this.require(ctx, 'write_links');
     this.ownLink(ctx, body.link);
-    const link = await this.links.resume(ctx.principal, body);
-    await q.completeWidgetSession(this.db, ctx.session.id, link.id);
-    return link;
+    return this.connect(ctx, () => this.links.resume(ctx.principal, body));
   }
 
   /** Update mode: new credentials (or a token sent with them) for the token's link. */
   async update(ctx: WidgetContext, id: string, body: WidgetUpdateBody): Promise<Link> {
     this.require(ctx, 'write_links');
     this.boundLink(ctx, id);
-    const link = await this.links.update(ctx.principal, id, body);
-    await q.completeWidgetSession(this.db, ctx.session.id, link.id);
-    return link;
+    return this.connect(ctx, () => this.links.update(ctx.principal, id, body));
   }
 
   /** Update mode for a `token_required` link: log in with the stored credentials so the institution asks for its token. */
   async reconnect(ctx: WidgetContext, id: string): Promise<Link> {
     this.require(ctx, 'write_links');
     this.boundLink(ctx, id);
-    const link = await this.links.reconnect(ctx.principal, id);
-    await q.completeWidgetSession(this.db, ctx.session.id, link.id);
-    return link;
+    return this.connect(ctx, () => this.links.reconnect(ctx.principal, id));
   }
 
   /** `read_links`: only the links this session registered or is bound to. */
@@ -268,6 +263,23 @@ export class WidgetService {
   private boundLink(ctx: WidgetContext, id: string): void {
     if (!ctx.session.link_id || id !== ctx.session.link_id) {
       throw apiError('permission_denied', 'This token can only update the link it was issued for');
+    }
+  }
+
+  /**
+   * Runs one connection attempt of the session — at most one at a time, so a double submit never
+   * makes two links with one token — and ends the session when it succeeds.
+   */
+  private async connect(ctx: WidgetContext, fn: () => Promise<Link>): Promise<Link> {
+    if (!(await q.claimWidgetSession(this.db, ctx.session.id, CONNECT_TTL_SECONDS))) {
+      throw new TooManySessionsError();
+    }
+    try {
+      const link = await fn();
+      await q.completeWidgetSession(this.db, ctx.session.id, link.id);
+      return link;
+    } finally {
+      await q.releaseWidgetSession(this.db, ctx.session.id);
     }
   }
 

@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
  * - links: links the session registered (their MFA may still be pending); `read_links` sees only these.
  * - refresh_jti: the one refresh token still valid (each refresh rotates it).
  * - completed_at: the connection succeeded; every token of the session stops working.
+ * - busy_until: a connection attempt is running (a second one at the same time is refused).
  * Never edit once shipped: add a new numbered migration instead.
  */
 export async function up(db: Kysely<any>): Promise<void> {
@@ -26,6 +27,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('completed_at', 'timestamptz')
     .addColumn('revoked_at', 'timestamptz')
+    // Held while one of the session's connection attempts runs, so one token connects one link.
+    .addColumn('busy_until', 'timestamptz')
     .execute();
   await db.schema.createIndex('widget_sessions_expires').on('widget_sessions').column('expires_at').execute();
 }

@@ -46,6 +46,25 @@ export async function revokeWidgetSession(db: Db, id: string): Promise<void> {
   await db.updateTable('widget_sessions').set({ revoked_at: new Date() }).where('id', '=', id).execute();
 }
 
+/**
+ * Marks one connection attempt of the session as running, unless another still runs or the
+ * session already connected. False: refuse this attempt.
+ */
+export async function claimWidgetSession(db: Db, id: string, ttlSeconds: number): Promise<boolean> {
+  const r = await db
+    .updateTable('widget_sessions')
+    .set({ busy_until: sql`now() + make_interval(secs => ${ttlSeconds})` })
+    .where('id', '=', id)
+    .where('completed_at', 'is', null)
+    .where((eb) => eb.or([eb('busy_until', 'is', null), eb('busy_until', '<', sql<Date>`now()`)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function releaseWidgetSession(db: Db, id: string): Promise<void> {
+  await db.updateTable('widget_sessions').set({ busy_until: null }).where('id', '=', id).execute();
+}
+
 /** The connection of `linkId` succeeded: the session's tokens stop working. */
 export async function completeWidgetSession(db: Db, id: string, linkId: string): Promise<void> {
   await db
