@@ -29,10 +29,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
+import { assertLoopback, whenReady } from './child.js';
 import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -94,10 +94,6 @@ interface ServerInfo {
   store: StoreName;
 }
 
-function assertLoopback(url: string): void {
-  const host = new URL(url).hostname;
-  if (host !== '127.0.0.1') throw new Error(`refusing to load ${url}: only 127.0.0.1 is a target`);
-}
 
 async function startServer(env: Record<string, string>, readyTimeoutMs: number): Promise<ServerInfo> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/server.ts')], {
@@ -114,28 +110,11 @@ async function startServer(env: Record<string, string>, readyTimeoutMs: number):
     clearTimeout(killer);
   });
 
-  return new Promise<ServerInfo>((resolveReady, rejectReady) => {
-    const timer = setTimeout(() => rejectReady(new Error(`server child not ready after ${readyTimeoutMs / 1000} s`)), readyTimeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      rejectReady(new Error(`server child exited before it was ready (code ${code}, signal ${signal})`));
-    });
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      rejectReady(err);
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const info = JSON.parse(line) as ServerInfo;
-        if (!info.url) return;
-        assertLoopback(info.url);
-        assertLoopback(info.helloUrl);
-        clearTimeout(timer);
-        resolveReady(info);
-      } catch {
-        process.stderr.write(`[bench server stdout] ${line}\n`);
-      }
-    });
+  return whenReady<ServerInfo>(child, 'bench server', readyTimeoutMs, (info) => {
+    if (!info.url) return undefined;
+    assertLoopback(info.url);
+    assertLoopback(info.helloUrl);
+    return info as ServerInfo;
   });
 }
 

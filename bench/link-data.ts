@@ -43,8 +43,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,6 +61,7 @@ import {
   type UnknownRow,
 } from 'kysely';
 import pg from 'pg';
+import { assertLoopback, startCpuProfile, whenReady } from './child.js';
 import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -113,16 +113,12 @@ async function serverMain(): Promise<void> {
   const vinculo = await createVinculo({ config, warn: log, workers: false });
   const db = vinculo.store.db as unknown as Kysely<any>;
   const cpuProfile = env.BENCH_CPU_PROFILE?.trim() || '';
-  let profiler: Session | null = null;
+  let stopProfile: (() => Promise<void>) | undefined;
   let closing: Promise<void> | null = null;
   const shutdown = (why: string) => {
     closing ??= (async () => {
       log(`stopping (${why})`);
-      if (profiler) {
-        const { profile } = await profiler.post('Profiler.stop');
-        writeFileSync(cpuProfile, JSON.stringify(profile));
-        log(`CPU profile written to ${cpuProfile}`);
-      }
+      await stopProfile?.();
       await vinculo.close().catch((err) => log(`close failed: ${(err as Error).message}`));
       process.exit(0);
     })();
@@ -242,13 +238,7 @@ async function serverMain(): Promise<void> {
   }
 
   const url = await vinculo.app.listen({ host: '127.0.0.1', port: 0 });
-  if (cpuProfile) {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-    await profiler.post('Profiler.start');
-  }
+  if (cpuProfile) stopProfile = await startCpuProfile(cpuProfile, log);
   process.stdout.write(`${JSON.stringify({ url, id: key.id, password: key.password, tenantId, store: vinculo.store.kind })}\n`);
 
   const handlers: Record<string, (cmd: any) => Promise<unknown>> = { seed, stats, explain };
@@ -326,9 +316,6 @@ interface Server extends ServerInfo {
   command<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
 }
 
-function assertLoopback(url: string): void {
-  if (new URL(url).hostname !== '127.0.0.1') throw new Error(`refusing to load ${url}: only 127.0.0.1 is a target`);
-}
 
 async function startServer(env: Record<string, string>, readyTimeoutMs: number): Promise<Server> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF], {
@@ -355,46 +342,31 @@ async function startServer(env: Record<string, string>, readyTimeoutMs: number):
   };
   child.once('exit', (code, signal) => failAll(new Error(`server child exited (code ${code}, signal ${signal})`)));
 
-  return new Promise<Server>((resolveReady, rejectReady) => {
-    const timer = setTimeout(() => rejectReady(new Error(`server child not ready after ${readyTimeoutMs / 1000} s`)), readyTimeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      rejectReady(new Error(`server child exited before it was ready (code ${code}, signal ${signal})`));
+  const command = <T>(cmd: string, args: Record<string, unknown> = {}) =>
+    new Promise<T>((res, rej) => {
+      const id = nextId++;
+      pending.set(id, { resolve: res, reject: rej });
+      child.stdin!.write(`${JSON.stringify({ ...args, id, cmd })}\n`);
     });
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      rejectReady(err);
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let msg: any;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        process.stderr.write(`[bench data server stdout] ${line}\n`);
-        return;
-      }
-      if (typeof msg.id === 'number' && pending.has(msg.id)) {
-        const p = pending.get(msg.id)!;
-        pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.result);
-        else p.reject(new Error(`server child: ${msg.error}`));
-        return;
-      }
-      if (msg.url) {
-        assertLoopback(msg.url);
-        clearTimeout(timer);
-        resolveReady({
-          ...(msg as ServerInfo),
-          command: <T>(cmd: string, args: Record<string, unknown> = {}) =>
-            new Promise<T>((res, rej) => {
-              const id = nextId++;
-              pending.set(id, { resolve: res, reject: rej });
-              child.stdin!.write(`${JSON.stringify({ ...args, id, cmd })}\n`);
-            }),
-        });
-      }
-    });
-  });
+  // Messages with an id answer a command; the one with a url says the server is ready.
+  const answer = (msg: any) => {
+    if (typeof msg.id !== 'number' || !pending.has(msg.id)) return;
+    const p = pending.get(msg.id)!;
+    pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(`server child: ${msg.error}`));
+  };
+  return whenReady<Server>(
+    child,
+    'bench data server',
+    readyTimeoutMs,
+    (msg) => {
+      if (!msg.url || typeof msg.id === 'number') return undefined;
+      assertLoopback(msg.url);
+      return { ...(msg as ServerInfo), command };
+    },
+    answer,
+  );
 }
 
 // ---- PostgreSQL admin --------------------------------------------------------------------------

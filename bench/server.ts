@@ -14,13 +14,12 @@
  * only, not the store start and seeding) for investigating where the time goes.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { sql, type Kysely } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { createVinculo } from '../src/server.js';
 import type { Database, NewLink } from '../src/store/schema.js';
 import { findApiKey } from '../src/store/queries/tenants.js';
+import { startCpuProfile } from './child.js';
 import { buildHelloApp } from './hello.js';
 
 const env = process.env;
@@ -98,15 +97,11 @@ async function main(): Promise<void> {
   const vinculo = await createVinculo({ config, warn: log, workers: false });
   const hello = await buildHelloApp(vinculo.services.tenants);
   let closing: Promise<void> | null = null;
-  let profiler: Session | null = null;
+  let stopProfile: (() => Promise<void>) | undefined;
   const shutdown = (why: string) => {
     closing ??= (async () => {
       log(`stopping (${why})`);
-      if (profiler) {
-        const { profile } = await profiler.post('Profiler.stop');
-        writeFileSync(cpuProfile, JSON.stringify(profile));
-        log(`CPU profile written to ${cpuProfile}`);
-      }
+      await stopProfile?.();
       await hello.close().catch(() => {});
       await vinculo.close().catch((err) => log(`close failed: ${(err as Error).message}`));
       process.exit(0);
@@ -134,13 +129,7 @@ async function main(): Promise<void> {
 
   const url = await vinculo.app.listen({ host: '127.0.0.1', port: 0 });
   const helloUrl = await hello.listen({ host: '127.0.0.1', port: 0 });
-  if (cpuProfile) {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-    await profiler.post('Profiler.start');
-  }
+  if (cpuProfile) stopProfile = await startCpuProfile(cpuProfile, log);
   process.stdout.write(
     `${JSON.stringify({ url, helloUrl, id: key.id, password: key.password, linkId, seeded: seedCount, store: vinculo.store.kind })}\n`,
   );

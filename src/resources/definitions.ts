@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox';
-import type { ExtractedRecord, ResourceName } from '../connectors/connector.js';
+import type { ExtractedRecord, ExtractRequest, ResourceName } from '../connectors/connector.js';
 import { fieldError, ValidationErrors, type VinculoError } from '../errors.js';
 import type { FilterSet } from '../http/filters/index.js';
 import { DATA_TABLES, type DataTable } from '../store/schema.js';
@@ -11,20 +11,17 @@ import { DatedBody, DocumentBody, InvoicesBody, StandardBody, TaxReturnsBody, ty
  * the rules its retrieval request follows. Routes, service and store are generic over these.
  */
 
-/** A retrieval request, checked and normalised; kept in the MFA session when a 428 interrupts it. */
-export interface RetrieveParams {
+/**
+ * A retrieval request, checked and normalised; kept in the MFA session when a 428 interrupts it.
+ * Its window, type, years and attachments are the connector's `ExtractRequest` fields as they are.
+ */
+export interface RetrieveParams
+  extends Pick<ExtractRequest, 'dateFrom' | 'dateTo' | 'type' | 'yearFrom' | 'yearTo' | 'attachXml' | 'attachPdf'> {
   link: string;
   token?: string;
   saveData: boolean;
-  dateFrom?: string;
-  dateTo?: string;
-  /** The account's id (our uuid), when the request names one. */
+  /** The account's id (our uuid), when the request names one; the connector gets its internal id. */
   account?: string;
-  type?: string;
-  yearFrom?: number;
-  yearTo?: number;
-  attachXml?: boolean;
-  attachPdf?: boolean;
 }
 
 export interface ResourceDefinition {

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { DeliveryRow } from '../store/queries/webhooks.js';
 
 /** Request and response shapes of the Webhooks API, declared once (types derive from them). */
 
@@ -28,23 +29,13 @@ export interface CreatedEndpoint extends Endpoint {
   secret: string;
 }
 
-/** One event to one endpoint, with the outcome of its latest attempt. */
-export interface Delivery {
-  id: string;
-  webhook_id: string;
-  endpoint_id: string;
-  url: string;
-  webhook_type: string;
-  webhook_code: string;
-  link_id: string | null;
+/** One event to one endpoint, with the outcome of its latest attempt: the stored row, times as ISO-8601 text. */
+export type Delivery = Omit<DeliveryRow, 'status' | 'next_attempt_at' | 'delivered_at' | 'created_at'> & {
   status: DeliveryStatus;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
   next_attempt_at: string | null;
   delivered_at: string | null;
   created_at: string;
-}
+};
 
 /** Belvo's webhook body, key order as Belvo sends it. */
 export interface WebhookEnvelope {
