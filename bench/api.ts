@@ -32,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
-import { assertLoopback, whenReady } from './child.js';
+import { assertLoopback, latencyRecorder, whenReady } from './support.js';
 import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -155,8 +155,7 @@ function hammer(load: Load, headers: Record<string, string>, duration: number): 
   assertLoopback(load.url);
   return new Promise((resolveRun, rejectRun) => {
     // autocannon's histogram has 1 ms resolution: keep every response time to get sub-ms p50/p99.
-    let latencies = new Float64Array(1 << 16);
-    let n = 0;
+    const latencies = latencyRecorder(1 << 16);
     const instance = autocannon(
       {
         url: load.url,
@@ -171,18 +170,10 @@ function hammer(load: Load, headers: Record<string, string>, duration: number): 
         clearTimeout(guard);
         activeLoads.delete(stop);
         if (err) return rejectRun(err);
-        const sorted = latencies.slice(0, n).sort();
-        resolveRun({ result, latencies: sorted });
+        resolveRun({ result, latencies: latencies.sorted() });
       },
     );
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-      if (n === latencies.length) {
-        const bigger = new Float64Array(latencies.length * 2);
-        bigger.set(latencies);
-        latencies = bigger;
-      }
-      latencies[n++] = ms;
-    });
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.add(ms));
     const stop = () => instance.stop();
     activeLoads.add(stop);
     const guard = setTimeout(stop, (duration + 30) * 1000);

@@ -61,7 +61,7 @@ import {
   type UnknownRow,
 } from 'kysely';
 import pg from 'pg';
-import { assertLoopback, startCpuProfile, whenReady } from './child.js';
+import { assertLoopback, latencyRecorder, startCpuProfile, whenReady } from './support.js';
 import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -440,8 +440,7 @@ function hammer(
 ): Promise<{ result: Result; latencies: Float64Array }> {
   assertLoopback(origin);
   return new Promise((resolveRun, rejectRun) => {
-    let latencies = new Float64Array(1 << 14);
-    let n = 0;
+    const latencies = latencyRecorder(1 << 14);
     const instance = autocannon(
       {
         url: origin,
@@ -464,17 +463,10 @@ function hammer(
         clearTimeout(guard);
         activeLoads.delete(stop);
         if (err) return rejectRun(err);
-        resolveRun({ result, latencies: latencies.slice(0, n).sort() });
+        resolveRun({ result, latencies: latencies.sorted() });
       },
     );
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-      if (n === latencies.length) {
-        const bigger = new Float64Array(latencies.length * 2);
-        bigger.set(latencies);
-        latencies = bigger;
-      }
-      latencies[n++] = ms;
-    });
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.add(ms));
     const stop = () => instance.stop();
     activeLoads.add(stop);
     const guard = setTimeout(stop, (duration + 60) * 1000);

@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { createVinculo } from '../src/server.js';
 import type { Database, NewLink } from '../src/store/schema.js';
 import { findApiKey } from '../src/store/queries/tenants.js';
-import { startCpuProfile } from './child.js';
+import { startCpuProfile } from './support.js';
 import { buildHelloApp } from './hello.js';
 
 const env = process.env;

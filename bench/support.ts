@@ -1,3 +1,4 @@
+/** What the benchmark scripts share: server children, CPU profiles, latency recording. */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -60,5 +61,22 @@ export async function startCpuProfile(path: string, log: (m: string) => void): P
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(path, JSON.stringify(profile));
     log(`CPU profile written to ${path}`);
+  };
+}
+
+/** Per-request latencies of a load run (autocannon keeps only a histogram), grown as needed. */
+export function latencyRecorder(initial = 1 << 14) {
+  let values = new Float64Array(initial);
+  let n = 0;
+  return {
+    add(ms: number): void {
+      if (n === values.length) {
+        const bigger = new Float64Array(values.length * 2);
+        bigger.set(values);
+        values = bigger;
+      }
+      values[n++] = ms;
+    },
+    sorted: (): Float64Array => values.slice(0, n).sort(),
   };
 }
