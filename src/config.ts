@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { VinculoError } from './errors.js';
 
@@ -30,6 +31,11 @@ export interface Config {
   /** A job running longer than this (e.g. its worker died) is retried elsewhere (VINCULO_JOB_TIMEOUT_SECONDS). */
   readonly jobTimeoutSeconds: number;
   readonly logLevel: string;
+  /**
+   * Which peers may set X-Forwarded-Proto/-Host/-For (VINCULO_TRUST_PROXY), in fastify's
+   * `trustProxy` terms: false (nobody, the default), true (anyone), a hop count, or addresses/CIDRs.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,6 +61,17 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+
+  const trustProxy = (): Config['trustProxy'] => {
+    const raw = env.VINCULO_TRUST_PROXY?.trim().toLowerCase() ?? '';
+    if (raw === '' || raw === 'false') return false;
+    if (raw === 'true') return true;
+    if (/^\d+$/.test(raw)) return int('VINCULO_TRUST_PROXY', 0, 1, 100);
+    const entries = list('VINCULO_TRUST_PROXY');
+    const bad = entries.filter((e) => !isAddressOrCidr(e));
+    if (bad.length) problems.push(`VINCULO_TRUST_PROXY must be true, false, a hop count or IP addresses/CIDRs (not: ${bad.join(', ')})`);
+    return Object.freeze(entries);
+  };
 
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres://');
@@ -84,8 +101,17 @@ export function loadConfig(env: Env = process.env): Config {
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
+    trustProxy: trustProxy(),
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);
   return Object.freeze(config);
+}
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8` or `fd00::/8` (proxy-addr's forms, minus its named ranges). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }

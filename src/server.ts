@@ -128,7 +128,7 @@ export async function startWorkers(options: VinculoOptions, services: Services):
 
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const { store, services } = await openServices(options);
-  const app = await buildApp(services, options.logger);
+  const app = await buildApp(services, { logger: options.logger, trustProxy: options.config.trustProxy });
   await startWorkers(options, services);
   return {
     app,

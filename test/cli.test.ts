@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { BASE_ENV, killChildren, startServer, stopServer, type Server } from './helpers/server-process.js';
 
 /**
  * The real `vinculo` command (bin/vinculo.js) and the real server (src/main.ts) as child
@@ -17,12 +17,6 @@ import { after, before, describe, it } from 'node:test';
 const ROOT = new URL('..', import.meta.url).pathname;
 const LONG = 120_000;
 
-/** The test process's environment without anything that would choose the store or the keys. */
-const BASE_ENV: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) => !/^(DATABASE_URL|VINCULO_.*|NODE_ENV|PORT|HOST|LOG_LEVEL|NODE_TEST_CONTEXT)$/.test(k),
-  ),
-);
 
 interface Run {
   code: number | null;
@@ -30,6 +24,7 @@ interface Run {
   stderr: string;
 }
 
+/** The CLI runs this file starts (servers are tracked by the helper). */
 const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
@@ -58,76 +53,6 @@ function execNode(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 const describeRun = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 const basic = (id: string, password: string) => `Basic ${Buffer.from(`${id}:${password}`).toString('base64')}`;
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  lines: string[];
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `node --import tsx src/main.ts` and resolves on its 'vinculo is ready' log line. */
-async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...BASE_ENV, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const lines: string[] = [];
-  let url = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready within 60 s\n${lines.join('\n')}\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      let entry: { msg?: string };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      // The ready line carries the configured port (0 here); fastify's own line has the real one.
-      const listening = /^Server listening at (http:\/\/\S+)$/.exec(entry.msg ?? '');
-      if (listening) url = listening[1];
-      if (entry.msg === 'vinculo is ready') {
-        clearTimeout(timer);
-        if (url) resolve();
-        else reject(new Error(`ready but no 'Server listening at' line:\n${lines.join('\n')}`));
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before it was ready\n${lines.join('\n')}\n${stderr}`));
-    });
-  });
-  return { child, url, lines, stderr: () => stderr, exited };
-}
-
-/** SIGTERM, then the exit (SIGKILL if it does not come within 30 s). */
-async function stopServer(server: Server) {
-  server.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([
-    server.exited,
-    new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 30_000))),
-  ]);
-  clearTimeout(timer);
-  if (!result) {
-    server.child.kill('SIGKILL');
-    await server.exited;
-    assert.fail(`server did not stop on SIGTERM within 30 s\n${server.lines.join('\n')}`);
-  }
-  return result;
-}
-
 describe('vinculo CLI and server processes (embedded store)', { timeout: 10 * 60_000 }, () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -148,10 +73,7 @@ describe('vinculo CLI and server processes (embedded store)', { timeout: 10 * 60
   });
 
   after(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    await Promise.all(
-      [...children].map((c) => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(null) : c.once('exit', resolve)))),
-    );
+    await killChildren(children);
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,6 +13,8 @@ import { resourceRoutes } from './routes/resources.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import type { Sandbox } from '../sandbox/service.js';
 import { registerShaping } from './shape.js';
+import { registerJsonParser, registerNulGuard } from './input-guard.js';
+import type { Config } from '../config.js';
 import { widgetPlugin, type WidgetService } from '../widget/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Webhooks } from '../webhooks/index.js';
@@ -43,9 +45,18 @@ export const LOG_REDACT = [
  * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
-export async function buildApp(services: AppServices, logger?: FastifyBaseLogger): Promise<FastifyInstance> {
+export interface AppOptions {
+  logger?: FastifyBaseLogger;
+  /** Who may set X-Forwarded-* (config `trustProxy`); nobody by default. */
+  trustProxy?: Config['trustProxy'];
+}
+
+export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { logger, trustProxy = false } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
+    // fastify takes a hop count too (its types omit it).
+    trustProxy: (typeof trustProxy === 'object' ? [...trustProxy] : trustProxy) as boolean | string[],
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID().replaceAll('-', ''),
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
@@ -55,11 +66,8 @@ export async function buildApp(services: AppServices, logger?: FastifyBaseLogger
 
   registerErrorHandling(app);
   registerShaping(app);
-  // The SDK sends `Content-Type: application/json` on DELETE with no body: that is not a parse error.
-  const json = app.getDefaultJsonParser('error', 'ignore');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-    body === '' ? done(null, undefined) : json(req, body as string, done),
-  );
+  registerJsonParser(app);
+  registerNulGuard(app);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { drainRequest } from './input-guard.js';
 
 /**
  * The error catalogue: every code the API can answer with, its HTTP status and its default
@@ -130,7 +131,7 @@ function fromFastify(error: FastifyError): VinculoError | null {
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     let errors: VinculoError[];
     if (error instanceof ValidationErrors) errors = error.errors;
     else if (error instanceof VinculoError) errors = [error];
@@ -148,6 +149,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const status = statusOf(errors[0].code);
     if (status >= 500) reply.header('connection', 'close');
+    if (errors[0].code === 'request_too_large') await drainRequest(request);
     return reply.status(status).send(errors.map((e) => item(request, e)));
   });
 

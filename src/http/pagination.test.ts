@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { pageRequest, toPage } from './pagination.js';
 
 const req = (url: string, headers: Record<string, string> = {}) =>
-  ({ url, protocol: 'http', headers: { host: 'localhost:8000', ...headers } }) as unknown as FastifyRequest;
+  ({ url, protocol: 'http', host: headers.host ?? 'localhost:8000', headers: { host: 'localhost:8000', ...headers } }) as unknown as FastifyRequest;
 
 describe('pagination', () => {
   it('defaults and clamps page_size to 1..1000', () => {
@@ -16,7 +16,13 @@ describe('pagination', () => {
     assert.deepEqual(pageRequest({ page: '3', page_size: '10' }), { page: 3, pageSize: 10, limit: 10, offset: 20 });
   });
   it('refuses pages that are not positive integers', () => {
-    for (const page of ['0', '-1', '1.5', 'x']) assert.throws(() => pageRequest({ page }), { code: 'not_found' });
+    for (const page of ['0', '-1', '1.5', 'x', '1e3', ' 1', '0x10']) assert.throws(() => pageRequest({ page }), { code: 'not_found' });
+  });
+  it('a page beyond any possible offset is not found, never an overflow', () => {
+    for (const q of [{ page: '99999999999999999999' }, { page: '9223372036854775', page_size: '1000' }, { page: String(2 ** 53) }]) {
+      assert.throws(() => pageRequest(q), { code: 'not_found', message: 'Invalid page.' });
+    }
+    assert.equal(pageRequest({ page_size: '99999999999999999999' }).pageSize, 1000);
   });
   it('next/previous are absolute and keep every filter', () => {
     const r = req('/api/links/?status=valid&page_size=2&page=2&institution__in=a,b');
@@ -26,9 +32,11 @@ describe('pagination', () => {
     const last = toPage(r, pageRequest({ page: '4', page_size: '2' }), 7, [7]);
     assert.equal(last.next, null);
   });
-  it('honours X-Forwarded-Proto/Host from a reverse proxy', () => {
-    const r = req('/api/links/?page_size=1', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' });
-    assert.equal(toPage(r, pageRequest({ page_size: '1' }), 3, [1]).next, 'https://api.example.com/api/links/?page_size=1&page=2');
+  it('a host that is not a plain authority falls back to localhost', () => {
+    for (const host of ['a b', 'user@evil.example', 'x/y', '']) {
+      const next = toPage(req('/api/links/?page_size=1', { host }), pageRequest({ page_size: '1' }), 3, [1]).next;
+      assert.equal(next, 'http://localhost/api/links/?page_size=1&page=2', host);
+    }
   });
   it('a page past the end is not found, but an empty first page is fine', () => {
     assert.throws(() => toPage(req('/x/?page=2'), pageRequest({ page: '2' }), 0, []), { code: 'not_found' });

@@ -8,6 +8,8 @@ import { apiError } from './errors.js';
  */
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
+/** Past this many rows no list can reach (and a bigint OFFSET would overflow well after). */
+const MAX_OFFSET = 2 ** 48;
 
 export interface PageRequest {
   page: number;
@@ -26,21 +28,38 @@ export interface Page<T> {
 const first = (v: unknown): string | undefined => (Array.isArray(v) ? v[0] : v === undefined ? undefined : String(v));
 
 export function pageRequest(query: Record<string, unknown>): PageRequest {
-  const rawPage = first(query.page);
-  const page = rawPage === undefined || rawPage === '' ? 1 : Number(rawPage);
-  if (!Number.isInteger(page) || page < 1) throw apiError('not_found', 'Invalid page.');
   const rawSize = first(query.page_size);
-  const size = rawSize === undefined || rawSize === '' || !/^-?\d+$/.test(rawSize) ? DEFAULT_PAGE_SIZE : Number(rawSize);
+  // django's paginator: a malformed page_size falls back to the default, an out-of-range one is clamped.
+  const size = rawSize === undefined || !/^[+-]?\d+$/.test(rawSize) ? DEFAULT_PAGE_SIZE : Number(rawSize);
   const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, size));
-  return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
+  const rawPage = first(query.page);
+  const page = rawPage === undefined || rawPage === '' ? 1 : /^\d+$/.test(rawPage) ? Number(rawPage) : NaN;
+  const offset = (page - 1) * pageSize;
+  // Any page that is not a whole number ≥ 1, or lies past every possible row (an offset the
+  // database could not take), is DRF's 404 "Invalid page." — never a database error.
+  if (!(page >= 1) || !Number.isSafeInteger(offset) || offset > MAX_OFFSET) throw apiError('not_found', 'Invalid page.');
+  return { page, pageSize, limit: pageSize, offset };
 }
 
-/** The URL the client used to reach us, honouring a reverse proxy's X-Forwarded-* headers. */
+/**
+ * The URL the client used to reach us. `request.protocol`/`request.host` honour a reverse proxy's
+ * X-Forwarded-Proto/-Host only when the server trusts it (VINCULO_TRUST_PROXY, fastify's
+ * `trustProxy`); a value that is not a plain scheme or host falls back to the connection's own.
+ */
 export function publicUrl(request: FastifyRequest): URL {
-  const header = (name: string) => first(request.headers[name])?.split(',')[0].trim();
-  const proto = header('x-forwarded-proto') || request.protocol;
-  const host = header('x-forwarded-host') || request.headers.host || 'localhost';
+  const proto = request.protocol === 'https' || request.protocol === 'http' ? request.protocol : 'http';
+  const host = [request.host, first(request.headers.host)].find(isPlainHost) ?? 'localhost';
   return new URL(request.url, `${proto}://${host}`);
+}
+
+/** `host` or `host:port` as a URL authority, nothing more (no userinfo, path or spaces). */
+function isPlainHost(value: string | undefined): value is string {
+  if (!value || !/^[A-Za-z0-9.\-_:[\]]+$/.test(value)) return false;
+  try {
+    return new URL(`http://${value}/`).host === value.toLowerCase().replace(/:80$/, '');
+  } catch {
+    return false;
+  }
 }
 
 export function toPage<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {

@@ -89,6 +89,7 @@ function parseValue(type: FilterField['type'], s: string): FilterValue {
     case 'number':
       // Kept as text so a numeric column compares it at full decimal precision.
       if (!NUMBER.test(s)) throw new BadValue('Enter a number.');
+      if (!isRepresentable(s)) throw new BadValue('Ensure this value is a number within range.');
       return s;
     case 'date': {
       const t = parseInstant(s);
@@ -119,13 +120,23 @@ function parseInstant(s: string): { utcDay: string; exact?: string } | undefined
   if (!m) return undefined;
   const [, date, hh, mm, ss = '00', frac = '', , sign, oh, om = '00'] = m;
   if (!isCalendarDate(date) || +hh > 23 || +mm > 59 || +ss > 59 || (oh && (+oh > 23 || +om > 59))) return undefined;
+  // Python allows offsets up to ±23:59, PostgreSQL only ±15:59: compare in UTC, computed here.
   const offsetMin = sign ? (sign === '-' ? -1 : 1) * (+oh * 60 + +om) : 0;
-  const utc = Date.parse(`${date}T${hh}:${mm}:00Z`) - offsetMin * 60_000;
-  return {
-    utcDay: new Date(utc).toISOString().slice(0, 10),
-    // Postgres keeps microseconds (Belvo timestamps have six digits), so pass the text, not a Date.
-    exact: `${date}T${hh}:${mm}:${ss}${frac.slice(0, 7)}${sign ? `${sign === '-' ? '-' : '+'}${oh}:${om}` : 'Z'}`,
-  };
+  const utc = new Date(Date.parse(`${date}T${hh}:${mm}:${ss}Z`) - offsetMin * 60_000);
+  const year = utc.getUTCFullYear();
+  if (year < 1 || year > 9999) return undefined;
+  const text = `${String(year).padStart(4, '0')}${utc.toISOString().slice(-20, -5)}`;
+  // Postgres keeps microseconds (Belvo timestamps have six digits), so pass the text, not a Date.
+  return { utcDay: text.slice(0, 10), exact: `${text}${frac.slice(0, 7)}Z` };
+}
+
+/**
+ * A decimal that a double holds without overflowing to infinity or underflowing to zero, so both
+ * `numeric` and `double precision` columns take it (`1e999999` and `1e-999999` do not).
+ */
+function isRepresentable(s: string): boolean {
+  const n = Number(s);
+  return Number.isFinite(n) && (n !== 0 || !/[1-9]/.test(s.replace(/[eE].*$/, '')));
 }
 
 function isCalendarDate(s: string): boolean {
