@@ -37,6 +37,11 @@ export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
 export interface FormFieldValue {
   code: string;
   label: string;
+  /**
+   * A regular expression for the username when this code is chosen (e.g. the document number of
+   * this document type). The Connect widget checks it in the browser; the server checks the code
+   * and the username field's own `validation`.
+   */
   validation: string;
   validation_message: string;
   placeholder: string;
@@ -47,7 +52,12 @@ export interface FormField {
   name: CredentialField;
   type: 'text' | 'password' | 'select';
   label: string;
-  /** A regular expression (JavaScript and PostgreSQL compatible) the value must match. */
+  /**
+   * A regular expression (JavaScript and PostgreSQL compatible) the value must match. The server
+   * checks it with JavaScript semantics (`new RegExp(validation).test(value)`) before calling the
+   * connector, answering 400 `invalid` on the field with `validation_message`; the Connect widget
+   * checks the same in the browser. So it must accept every value the connector can log in with.
+   */
   validation: string;
   placeholder: string;
   validation_message: string;
@@ -91,7 +101,8 @@ export type ConnectorState = Record<string, unknown>;
 export interface TokenGenerationData {
   instructions: string;
   type: string;
-  value: string | null;
+  /** What to show: the QR payload for a QR challenge, '' where there is nothing to show (Belvo types it a string). */
+  value: string;
   /** false: the user confirms elsewhere (QR, push); the resume call carries no token. */
   expects_user_input: boolean;
 }

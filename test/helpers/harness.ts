@@ -1,9 +1,12 @@
-import { after, before, describe } from 'node:test';
-import { Writable } from 'node:stream';
+import { appendFileSync } from 'node:fs';
+import { after, afterEach, before, describe } from 'node:test';
+import { Readable, Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { LOG_REDACT } from '../../src/http/app.js';
 import { createVinculo, type Vinculo } from '../../src/server.js';
+import { checkExchange } from './openapi.js';
 import { freshStore, STORES, type StoreName } from './stores.js';
 
 export interface Response<T = any> {
@@ -30,7 +33,89 @@ export interface Harness {
   baseUrl: string;
   listen(): Promise<string>;
   newClient(tenant?: string): Promise<Client>;
+  /**
+   * Throws if any answer this server sent since the last check broke Belvo's document (see
+   * `watchConformance`); `describeStores` calls it after every test, `close()` once more.
+   */
+  assertConformant(): void;
   close(): Promise<void>;
+}
+
+// ---- every answer checked against Belvo's OpenAPI document ---------------------------------------
+
+interface Violation {
+  requestId: string;
+  problems: string[];
+}
+
+/**
+ * Answers of one server that broke Belvo's document (spec/belvo/, test/helpers/openapi.ts).
+ * A request made through `Client.request` takes its own violation and throws it at once; anything
+ * else (the official SDK over a socket, a browser, a direct `app.inject`) stays here until
+ * `assertConformant()` throws it: after the test that made it (describeStores' afterEach), or at
+ * `close()`.
+ *
+ * VINCULO_CONFORMANCE_REPORT=<file> appends every violation to that file (JSON lines) instead of
+ * failing: to survey a whole run at once, e.g. after moving to a new version of the document.
+ */
+class Conformance {
+  private readonly pending = new Map<string, Violation>();
+  private readonly report = process.env.VINCULO_CONFORMANCE_REPORT;
+
+  record(v: Violation): void {
+    if (this.report) appendFileSync(this.report, `${JSON.stringify(v)}\n`);
+    else this.pending.set(v.requestId, v);
+  }
+
+  take(requestId: unknown): Violation | undefined {
+    const v = typeof requestId === 'string' ? this.pending.get(requestId) : undefined;
+    if (v) this.pending.delete(requestId as string);
+    return v;
+  }
+
+  assertNone(): void {
+    if (!this.pending.size) return;
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    throw new Error(`${all.length} answer(s) broke Belvo's OpenAPI document:\n${all.map(explain).join('\n')}`);
+  }
+}
+
+function explain(v: Violation): string {
+  return `[request ${v.requestId}] ${v.problems.join('\n')}`;
+}
+
+const conformance = new WeakMap<FastifyInstance, Conformance>();
+
+/**
+ * A test-only `onSend` hook: every answer the server produces, whoever asked (inject or socket),
+ * is checked against the operation Belvo's document gives for its method, path and status.
+ * Checking never changes the answer; a violation is recorded for the test to fail on.
+ */
+function watchConformance(app: FastifyInstance): Conformance {
+  const c = new Conformance();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const body =
+      payload === null || payload === undefined ? '' : typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload instanceof Readable ? null : String(payload);
+    const contentType = reply.getHeader('content-type');
+    let problems: string[];
+    try {
+      problems = checkExchange({
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        body,
+        contentType: typeof contentType === 'string' ? contentType : undefined,
+      });
+    } catch (err) {
+      // A broken deviation or schema must fail the test too, not turn the answer into a 500.
+      problems = [`${request.method} ${request.url} → ${reply.statusCode}: the check itself failed: ${(err as Error).stack}`];
+    }
+    if (problems.length) c.record({ requestId: request.id, problems });
+    return payload;
+  });
+  conformance.set(app, c);
+  return c;
 }
 
 const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -60,6 +145,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     ...env,
   });
   const vinculo = await createVinculo({ config, logger, store: await freshStore(store), workers: options.workers ?? false });
+  const checks = watchConformance(vinculo.app);
   const harness: Harness = {
     store,
     vinculo,
@@ -75,7 +161,11 @@ export async function startHarness(store: StoreName, env: Record<string, string>
       const key = await vinculo.services.tenants.createKey({ tenant });
       return client(vinculo, key.tenant, key.id, key.password);
     },
-    close: () => vinculo.close(),
+    assertConformant: () => checks.assertNone(),
+    async close() {
+      await vinculo.close();
+      checks.assertNone();
+    },
   };
   return harness;
 }
@@ -101,6 +191,8 @@ export function client(vinculo: Vinculo, tenant: string, id: string, password: s
       } catch {
         /* not JSON: keep the text */
       }
+      const violation = conformance.get(vinculo.app)?.take(res.headers['x-request-id']);
+      if (violation) throw new Error(`the answer broke Belvo's OpenAPI document:\n${explain(violation)}`);
       return { status: res.statusCode, body: parsed, headers: res.headers as Response['headers'] };
     },
   };
@@ -122,6 +214,7 @@ export function describeStores(
         harness = await startHarness(store, options.env, { workers: options.workers });
         if (options.listen) await harness.listen();
       });
+      afterEach(() => harness?.assertConformant());
       after(() => harness?.close());
       suite(() => harness);
     });

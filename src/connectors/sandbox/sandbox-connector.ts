@@ -41,7 +41,7 @@ export type ChallengeFactory = (institution: InstitutionDefinition, credentials:
 export const numericChallenge: ChallengeFactory = () => ({
   instructions: `Enter the 6-digit code sent to your phone (sandbox: ${SANDBOX_TOKEN})`,
   type: 'numeric',
-  value: null,
+  value: '',
   expects_user_input: true,
 });
 

@@ -17,7 +17,7 @@ export interface ErrorItem {
 export interface TokenGenerationData {
   instructions: string;
   type: string;
-  value: string | null;
+  value: string;
   expects_user_input: boolean;
 }
 

@@ -319,7 +319,7 @@ class Widget {
   /** The institution asks for a token (numeric input) or a confirmation elsewhere (QR / push). */
   private showMfa(challenge: ErrorItem, restart: () => void, alert?: string): void {
     const inst = this.institution!;
-    const data = challenge.token_generation_data ?? { instructions: '', type: 'numeric', value: null, expects_user_input: true };
+    const data = challenge.token_generation_data ?? { instructions: '', type: 'numeric', value: '', expects_user_input: true };
     const resume = async (token?: string) => {
       this.working(this.t('verifying'));
       try {
