@@ -20,6 +20,7 @@ import {
 } from './connector.js';
 
 export const CONTRACT_CASES = [
+  'any_username',
   'login',
   'wrong_password',
   'mfa_register',
@@ -39,6 +40,28 @@ export interface ContractOptions {
   /** Login cases that do not apply to this connector, each with the reason (shown as the skip message). */
   skip?: Partial<Record<ContractCase, string>>;
 }
+
+/**
+ * Usernames the sandbox conventions accept at every institution, as Belvo's sandbox does ("any
+ * combination of username and password"): none of them reserved, most shaped like no document.
+ */
+export const ANY_USERNAMES: readonly string[] = [
+  'user_valid',
+  'any thing',
+  'José Ñúñez 名前 😀',
+  'x'.repeat(200),
+  '12AB',
+  'a.b@example.com',
+  ' padded ',
+  'tab\tinside',
+  'ABCD800101XY1',
+  'GOMC800101HDFRRR09',
+  '1020304050',
+];
+/** Passwords the sandbox accepts (anything non-empty but `wrong`). */
+export const ANY_PASSWORDS: readonly string[] = ['pass_valid', 'any thing', 'ñ😀', 'p'.repeat(200), ' '];
+/** One user of each reserved prefix (docs/connectors.md), in the cases the contract uses them. */
+export const RESERVED_USERNAMES: readonly string[] = ['mfa_user', 'expire_password_user', 'expire_token_user', 'timeout_user'];
 
 const TOKEN = '123456';
 const BAD_TOKEN = '000000';
@@ -70,6 +93,29 @@ export function runConnectorContract({ name, make, skip = {} }: ContractOptions)
           state: {},
           purpose: 'register',
           ...extra,
+        });
+
+        it('any_username: the form accepts any username and password, reserved ones too, and each logs in', when('any_username'), async () => {
+          for (const username of [...ANY_USERNAMES, ...RESERVED_USERNAMES]) {
+            for (const [what, pattern] of usernameRules(def)) {
+              assert.ok(new RegExp(pattern).test(username), `${what} (${pattern}) accepts ${JSON.stringify(username)}`);
+            }
+          }
+          for (const f of def.form_fields.filter((f) => f.type === 'password')) {
+            for (const password of ANY_PASSWORDS) {
+              assert.ok(new RegExp(f.validation).test(password), `${f.name} (${f.validation}) accepts ${JSON.stringify(password)}`);
+            }
+          }
+          const c = make();
+          for (const username of ANY_USERNAMES) {
+            // Institutions that challenge at every login are answered as an end user would.
+            const credentials = creds(username);
+            const state = await settle(c, def, credentials, c.login(req(credentials)));
+            await settle(c, def, credentials, c.login(req(credentials, { state, purpose: 'access' })));
+          }
+          if (hasPassword) {
+            for (const password of ANY_PASSWORDS) await settle(c, def, creds('user_valid', password), c.login(req(creds('user_valid', password))));
+          }
         });
 
         it('login: any username with a non-empty password logs in, and again with the state it kept', when('login'), async () => {
@@ -210,6 +256,19 @@ function checkDefinition(def: InstitutionDefinition): void {
   }
   // The catalogue is stored as JSON: nothing may be lost on the way (undefined, class instances).
   assert.deepEqual(JSON.parse(JSON.stringify(def)), { ...def });
+}
+
+/**
+ * The rules a username must pass in this form: the username field's `validation`, and each
+ * select value's `validation` (it applies to the username, e.g. a document number per document type).
+ */
+function usernameRules(def: InstitutionDefinition): [string, string][] {
+  const rules: [string, string][] = [];
+  for (const f of def.form_fields) {
+    if (f.name === 'username') rules.push(['username', f.validation]);
+    for (const v of f.values ?? []) rules.push([`${f.name}=${v.code}`, v.validation]);
+  }
+  return rules;
 }
 
 /** Anchored, valid in JavaScript, and free of syntax PostgreSQL's regex engine lacks. */

@@ -306,7 +306,7 @@ describeStores('widget: tokens and the widget API', (h) => {
   it("checks credentials server-side with the institution's rules, as the widget page does", async () => {
     const c = await h().newClient();
     const { access } = await tokens(c);
-    const res = await widget(access, 'POST', '/widget/api/links/', { institution: 'tatooine_mx_fiscal', username: 'NOT-AN-RFC', password: 'ciec' });
+    const res = await widget(access, 'POST', '/widget/api/links/', { institution: 'tatooine_mx_fiscal', username: 'two\nlines', password: 'ciec' });
     assertError(res, 400, 'invalid', 'username');
     assertError(await widget(access, 'POST', '/widget/api/links/', { institution: 'erebor_mx_retail', username: 'x', password: 'wrong' }), 400, 'login_error');
     assertError(await widget(access, 'POST', '/widget/api/links/', { institution: 'narnia_mx_retail', username: 'x', password: 'y' }), 400, 'does_not_exist', 'institution');

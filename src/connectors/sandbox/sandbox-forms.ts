@@ -4,7 +4,14 @@
  */
 import type { FormField, InstitutionDefinition, InstitutionFeature, ResourceName } from '../connector.js';
 
-/** Anything non-empty. Sandbox usernames such as `mfa_user` or `expire_token_1` must pass the form. */
+/**
+ * Belvo's sandbox rule, and its published regex: any value of at least one character, without
+ * line breaks. As the server and the widget evaluate it (JavaScript, `new RegExp(v).test(value)`),
+ * `.` matches every character but \n, \r, U+2028 and U+2029, so `user_valid`, `mfa_user`,
+ * `any thing`, unicode or a 200-character value pass and a value with a line break does not.
+ * Every field of every sandbox institution uses it: the sandbox accepts any username and password,
+ * and the reserved usernames (`mfa…`, `expire_password…`, `expire_token…`, `timeout…`) work everywhere.
+ */
 export const NON_EMPTY = '^.{1,}$';
 
 /** Belvo's only documented feature. */
@@ -27,8 +34,9 @@ export const SANDBOX_DEFAULTS: Pick<InstitutionDefinition, 'logo' | 'icon_logo' 
   integration_type: 'credentials',
 };
 
-export function usernameField(label: string, placeholder: string, validation_message: string, validation = NON_EMPTY): FormField {
-  return { name: 'username', type: 'text', label, placeholder, validation, validation_message };
+/** The username field of a sandbox form: the placeholder may show a realistic value (a CURP, an RFC), the rule is NON_EMPTY. */
+export function usernameField(label: string, placeholder: string, validation_message: string): FormField {
+  return { name: 'username', type: 'text', label, placeholder, validation: NON_EMPTY, validation_message };
 }
 
 export function passwordField(label: string, placeholder: string, validation_message: string): FormField {

@@ -1,17 +1,18 @@
 /**
  * IMSS employment records for a CURP: personal data consistent with the CURP (birth date, sex,
  * and a name whose letters match), an NSS with its check digit, and a working life of successive
- * jobs with hires, yearly raises and resignations.
+ * jobs with hires, yearly raises and resignations. A username that is not a CURP stands for a
+ * worker whose CURP is derived from it (`workerCurp`).
  *
  * The career is a fixed chain of jobs seeded by the CURP, each job's dates following from the
  * previous one's; `now` only decides how much of it has happened. So as time passes the current
  * job gains weeks and raises, eventually ends, and a new one begins, while past jobs never
  * change. Nobody is hired after 63 and every job ends by 65.
  */
-import type { ExtractRequest, ExtractedRecord } from '../../connector.js';
+import type { ExtractRequest, ExtractedRecord, InstitutionDefinition } from '../../connector.js';
 import { addMonths, dayNumber, dayOf, isoDate, priceIndex, ymd } from './calendar.js';
-import { MX_STATES, nss, officialCase } from './documents.js';
-import { companyName, email, mexicanPersonMatching, type Person } from './people.js';
+import { MX_STATES, curp as curpOf, nss, officialCase } from './documents.js';
+import { companyName, email, mexicanPersonMatching, person, type Person } from './people.js';
 import { pdfBase64, pdfDate } from './pdf.js';
 import { rng, rootSeed, type Seed } from './random.js';
 
@@ -54,11 +55,29 @@ function curpBirth(curp: string): number | undefined {
   return ymd(n).day === day ? n : undefined;
 }
 
+/** A CURP as RENAPO writes it: name letters, birth date, sex, state, 3 consonants, homoclave, check digit. */
+const CURP_SHAPE = /^[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d$/;
+
+/**
+ * The CURP a sandbox login stands for. The sandbox takes any username: one shaped like a CURP
+ * (any case, accents ignored) is that worker's CURP; any other (`user_valid`, `mfa_user`…) stands
+ * for a worker whose CURP is derived from it, with a valid check digit, always the same one for
+ * the same username (ignoring case and surrounding spaces).
+ */
+export function workerCurp(institution: InstitutionDefinition, username: string): string {
+  const typed = officialCase(username.trim());
+  if (CURP_SHAPE.test(typed)) return typed;
+  const r = rng(rootSeed('employment-curp', institution.name, username.trim().toLowerCase()), 1);
+  const sex = r.chance(0.5) ? 'H' : 'M';
+  const birth = { year: r.int(1965, 2002), month: r.int(1, 12), day: r.int(1, 28) };
+  return curpOf(person(r, 'MX', sex), birth, sex, r.pick(MX_STATES).code, r);
+}
+
 function planWorker(request: ExtractRequest): Worker {
-  const curp = officialCase((request.credentials.username ?? '').trim());
+  const curp = workerCurp(request.institution, request.credentials.username ?? '');
   const seed = rootSeed('employment', request.institution.name, curp.toLowerCase());
   const r = rng(seed, 1);
-  const valid = /^[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d$/.test(curp);
+  const valid = CURP_SHAPE.test(curp);
   const sexChar = valid ? curp[10] : 'X';
   const sex = sexChar === 'H' || sexChar === 'M' ? sexChar : r.chance(0.5) ? 'H' : 'M';
   const person = mexicanPersonMatching(r, valid ? curp.slice(0, 4) : 'XXXX', sex, valid ? curp.slice(13, 16) : undefined);

@@ -3,7 +3,8 @@
  * who bills them. A 13-character RFC is a person (persona física: salaried and/or professional
  * services), a 12-character one a company (persona moral). The RFC's letters and date are
  * honoured: a person's name matches the letters and their birth date is the RFC date; a
- * company's name is built from its three letters and it was founded on the RFC date.
+ * company's name is built from its three letters and it was founded on the RFC date. A username
+ * that is not an RFC stands for a taxpayer whose RFC is derived from it (`taxpayerRfc`).
  */
 import type { Credentials, InstitutionDefinition } from '../../connector.js';
 import { dayNumber, ymd } from './calendar.js';
@@ -203,8 +204,30 @@ function rfcDate(rfc: string, letters: number, pivot: number): number | undefine
   return ymd(n).day === day ? n : undefined;
 }
 
+/** An RFC as SAT writes it: 3 letters (company) or 4 (person), the date as YYMMDD, a 3-character homoclave. */
+const RFC_SHAPE = /^[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}$/;
+
+/**
+ * The RFC a sandbox login stands for. The sandbox takes any username: one shaped like an RFC
+ * (any case, accents ignored) is that taxpayer's RFC; an empty one is SAT's generic RFC; any other
+ * username (`user_valid`, `mfa_user`…) stands for a taxpayer whose RFC is derived from it: a person
+ * or a company, always the same one for the same username (ignoring case and surrounding spaces).
+ */
+export function taxpayerRfc(institution: InstitutionDefinition, username: string): string {
+  const typed = officialCase(username.trim());
+  if (typed === '') return 'XAXX010101000';
+  if (RFC_SHAPE.test(typed)) return typed;
+  const r = rng(rootSeed('fiscal-rfc', institution.name, username.trim().toLowerCase()), 1);
+  if (r.chance(0.5)) {
+    const founded = { year: r.int(1990, 2018), month: r.int(1, 12), day: r.int(1, 28) };
+    return companyRfc(r, lettersOf(companyName(r, 'MX'), 3), founded);
+  }
+  const birth = { year: r.int(1965, 1998), month: r.int(1, 12), day: r.int(1, 28) };
+  return personRfc(r, person(r, 'MX'), birth);
+}
+
 export function planTaxpayer(institution: InstitutionDefinition, credentials: Credentials): Taxpayer {
-  const rfc = officialCase((credentials.username ?? '').trim()) || 'XAXX010101000';
+  const rfc = taxpayerRfc(institution, credentials.username ?? '');
   const seed = rootSeed('fiscal', institution.name, rfc.toLowerCase());
   const r = rng(seed, 1);
   const company = /^[A-ZÑ&]{3}\d/.test(rfc);

@@ -20,36 +20,38 @@ const erebor: Omit<InstitutionDefinition, 'id' | 'name' | 'display_name' | 'coun
 };
 
 /**
- * Colombian identity documents. Each code's `validation` applies to the username (the document
- * number); the server checks the code, the widget the number.
+ * Colombian identity documents. A code's `validation` applies to the username (the document
+ * number) in the widget. The sandbox takes any username whatever the type, as Belvo's does, so
+ * each rule is the sandbox's NON_EMPTY; the placeholders show what a real number looks like, and
+ * a real Colombian bank's connector would publish each type's own rule here.
  */
 const COLOMBIAN_DOCUMENTS: FormFieldValue[] = [
   {
     code: '001',
     label: 'Cédula de Ciudadanía',
-    validation: '^[0-9]{6,10}$',
-    validation_message: 'La cédula de ciudadanía tiene de 6 a 10 dígitos',
+    validation: NON_EMPTY,
+    validation_message: 'Escribe el número de tu cédula de ciudadanía',
     placeholder: '1020304050',
   },
   {
     code: '002',
     label: 'Cédula de Extranjería',
-    validation: '^[0-9]{6,7}$',
-    validation_message: 'La cédula de extranjería tiene 6 o 7 dígitos',
+    validation: NON_EMPTY,
+    validation_message: 'Escribe el número de tu cédula de extranjería',
     placeholder: '1234567',
   },
   {
     code: '003',
     label: 'Pasaporte',
-    validation: '^[A-Za-z0-9]{5,12}$',
-    validation_message: 'El pasaporte tiene de 5 a 12 letras o dígitos',
+    validation: NON_EMPTY,
+    validation_message: 'Escribe el número de tu pasaporte',
     placeholder: 'AB1234567',
   },
   {
     code: '020',
     label: 'NIT',
-    validation: '^[0-9]{9,10}$',
-    validation_message: 'El NIT tiene 9 dígitos, o 10 con el dígito de verificación',
+    validation: NON_EMPTY,
+    validation_message: 'Escribe tu NIT',
     placeholder: '9001234567',
   },
 ];

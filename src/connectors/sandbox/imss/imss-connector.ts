@@ -1,12 +1,13 @@
 /**
  * IMSS: Mexico's social security institute, for employment records. The user identifies with a
  * CURP only; there is no password, so the password rules of the sandbox do not apply.
+ *
+ * Like every sandbox institution it takes any username: a CURP-shaped one is the worker's CURP,
+ * any other stands for a worker whose CURP is derived from it (see `workerCurp` in
+ * ../data/employment.ts), so the reserved usernames (`mfa_user`…) work here too.
  */
 import { SandboxConnector } from '../sandbox-connector.js';
 import { SANDBOX_DEFAULTS, defineInstitution, usernameField } from '../sandbox-forms.js';
-
-/** A CURP: 4 letters, birth date YYMMDD, sex (H/M/X), state (2) and 3 consonants, a homoclave character, a check digit. */
-export const CURP_PATTERN = '^[A-Za-z]{4}[0-9]{6}[HMXhmx][A-Za-z]{5}[A-Za-z0-9][0-9]$';
 
 export const IMSS_INSTITUTIONS = [
   defineInstitution({
@@ -19,7 +20,7 @@ export const IMSS_INSTITUTIONS = [
     primary_color: '#13322b',
     country_codes: ['MX'],
     resources: ['EMPLOYMENT_RECORDS'],
-    form_fields: [usernameField('CURP', 'ABCD800101HDFXYZ09', 'La CURP tiene 18 caracteres', CURP_PATTERN)],
+    form_fields: [usernameField('CURP', 'ABCD800101HDFXYZ09', 'Escribe tu CURP')],
   }),
 ];
 

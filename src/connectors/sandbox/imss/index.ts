@@ -1,1 +1,1 @@
-export { CURP_PATTERN, IMSS_INSTITUTIONS, imssConnector } from './imss-connector.js';
+export { IMSS_INSTITUTIONS, imssConnector } from './imss-connector.js';

@@ -1,1 +1,1 @@
-export { RFC_PATTERN, TATOOINE_INSTITUTIONS, tatooineConnector } from './tatooine-connector.js';
+export { TATOOINE_INSTITUTIONS, tatooineConnector } from './tatooine-connector.js';

@@ -1,9 +1,13 @@
-/** Tatooine: the sandbox tax authority (Mexico's SAT). Logs in with an RFC and its CIEC password. */
+/**
+ * Tatooine: the sandbox tax authority (Mexico's SAT). Logs in with an RFC and its CIEC password.
+ *
+ * Like every sandbox institution it takes any username: an RFC-shaped one is the taxpayer's RFC
+ * (12 characters a company, 13 a person), any other stands for a taxpayer whose RFC is derived
+ * from it (see `taxpayerRfc` in ../data/fiscal-taxpayer.ts), so the reserved usernames
+ * (`mfa_user`, `expire_password_user`…) work here too.
+ */
 import { SandboxConnector } from '../sandbox-connector.js';
 import { SANDBOX_DEFAULTS, defineInstitution, passwordField, usernameField } from '../sandbox-forms.js';
-
-/** A Mexican RFC: 3 letters (company) or 4 (person), the date as YYMMDD, a 3-character homoclave. */
-export const RFC_PATTERN = '^[A-Za-zÑñ&]{3,4}[0-9]{6}[A-Za-z0-9]{3}$';
 
 export const TATOOINE_INSTITUTIONS = [
   defineInstitution({
@@ -17,7 +21,7 @@ export const TATOOINE_INSTITUTIONS = [
     country_codes: ['MX'],
     resources: ['INVOICES', 'TAX_RETURNS', 'TAX_STATUS', 'TAX_COMPLIANCE_STATUS'],
     form_fields: [
-      usernameField('RFC', 'ABCD800101XY1', 'El RFC tiene 12 caracteres (persona moral) o 13 (persona física)', RFC_PATTERN),
+      usernameField('RFC', 'ABCD800101XY1', 'Escribe tu RFC'),
       passwordField('CIEC', 'Tu contraseña CIEC', 'Escribe tu CIEC'),
     ],
   }),
