@@ -5,7 +5,7 @@ import type { Institutions } from '../institutions/service.js';
 import type { Links } from '../links/service.js';
 import type { Tenants } from '../tenants/service.js';
 import { basicAuth } from './auth.js';
-import { apiError, registerErrorHandling } from './errors.js';
+import { apiError, registerErrorHandling, sendError } from './errors.js';
 import { institutionRoutes } from './routes/institutions.js';
 import type { LinkData } from '../resources/service.js';
 import { linkRoutes } from './routes/links.js';
@@ -45,6 +45,19 @@ export const LOG_REDACT = [
  * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
+export interface RouteEntry {
+  method: string;
+  /** fastify's pattern, e.g. `/api/links/:id/`. */
+  url: string;
+}
+
+const ROUTE_TABLES = new WeakMap<FastifyInstance, readonly RouteEntry[]>();
+
+/** Every route the app serves (for the 405 answer, and for tests that must cover every route). */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTE_TABLES.get(app) ?? [];
+}
+
 export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Who may set X-Forwarded-* (config `trustProxy`); nobody by default. */
@@ -59,6 +72,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     trustProxy: (typeof trustProxy === 'object' ? [...trustProxy] : trustProxy) as boolean | string[],
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID().replaceAll('-', ''),
+    frameworkErrors: sendError,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true } },
@@ -73,10 +87,11 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   });
 
   // Unknown path → 404; known path with another method → 405 (fastify alone says 404 to both).
-  const routes: { pattern: RegExp; method: string }[] = [];
+  const routes: (RouteEntry & { pattern: RegExp })[] = [];
+  ROUTE_TABLES.set(app, routes);
   app.addHook('onRoute', (route) => {
     const source = route.url.replace(/\/+$/, '').replace(/:[^/]+/g, '[^/]+');
-    for (const method of [route.method].flat()) routes.push({ pattern: new RegExp(`^${source}/?$`), method });
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, pattern: new RegExp(`^${source}/?$`) });
   });
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0];

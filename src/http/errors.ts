@@ -122,6 +122,10 @@ function fromFastify(error: FastifyError): VinculoError | null {
       return apiError('parse_error');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return apiError('request_too_large');
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // A path that cannot be decoded, or an id longer than any id: nothing lives there.
+      return apiError('not_found');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return apiError('unsupported_media_type');
@@ -131,26 +135,31 @@ function fromFastify(error: FastifyError): VinculoError | null {
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    let errors: VinculoError[];
-    if (error instanceof ValidationErrors) errors = error.errors;
-    else if (error instanceof VinculoError) errors = [error];
-    else if (error.validation) errors = fromValidation(error);
-    else {
-      const mapped = fromFastify(error);
-      if (mapped) errors = [mapped];
-      else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-        errors = [apiError('invalid', error.message)];
-      } else {
-        // Never echo internal messages: they may hold anything. The log line has the details.
-        request.log.error({ err: error }, 'unhandled error');
-        errors = [apiError('unexpected_error')];
-      }
-    }
-    const status = statusOf(errors[0].code);
-    if (status >= 500) reply.header('connection', 'close');
-    if (errors[0].code === 'request_too_large') await drainRequest(request);
-    return reply.status(status).send(errors.map((e) => item(request, e)));
-  });
+  app.setErrorHandler(sendError);
+}
 
+/**
+ * Answers any error in Belvo's format. Also fastify's `frameworkErrors` (router errors raised
+ * before any route or hook runs), so `x-request-id` is set here too.
+ */
+export async function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  let errors: VinculoError[];
+  if (error instanceof ValidationErrors) errors = error.errors;
+  else if (error instanceof VinculoError) errors = [error];
+  else if (error.validation) errors = fromValidation(error);
+  else {
+    const mapped = fromFastify(error);
+    if (mapped) errors = [mapped];
+    else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      errors = [apiError('invalid', error.message)];
+    } else {
+      // Never echo internal messages: they may hold anything. The log line has the details.
+      request.log.error({ err: error }, 'unhandled error');
+      errors = [apiError('unexpected_error')];
+    }
+  }
+  const status = statusOf(errors[0].code);
+  if (status >= 500) reply.header('connection', 'close');
+  if (errors[0].code === 'request_too_large') await drainRequest(request);
+  return reply.header('x-request-id', request.id).status(status).send(errors.map((e) => item(request, e)));
 }
