@@ -85,7 +85,7 @@ const QUERY_KEYS = [
   'collected_at__lte', 'accounting_date__gt', 'invoice_date__range', 'year__gte', 'ejercicio__lte', 'event', 'event__in', 'webhook', 'link__in', 'display_name',
 ];
 
-function bodyFor(route: string, ids: Fixture['ids'], a: Client): fc.Arbitrary<unknown> {
+function bodyFor(ids: Fixture['ids'], a: Client): fc.Arbitrary<unknown> {
   const id = fc.constantFrom(...ids.a, ...ids.b, '00000000-0000-0000-0000-000000000000');
   const base: Record<string, unknown>[] = [
     { institution: 'erebor_mx_retail', username: 'user_valid', password: 'pass_valid' },
@@ -110,7 +110,6 @@ function bodyFor(route: string, ids: Fixture['ids'], a: Client): fc.Arbitrary<un
       }
       return body;
     });
-  void route;
   return fc.oneof(
     { weight: 6, arbitrary: mutated },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
@@ -143,7 +142,7 @@ function callArb(f: Fixture, routes: readonly { method: string; url: string }[])
         route.url.replace(/:[a-z_]+/, percentEncode(x)).replace(/:[a-z_]+/, percentEncode(y)),
       ),
       query,
-      body: bodyFor(route.url, f.ids, f.a),
+      body: bodyFor(f.ids, f.a),
       contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined),
       auth: fc.constantFrom('a', 'a', 'a', 'a', 'a', 'none', 'malformed', 'wrong_password', 'unknown_key', 'bearer'),
       headers: fc.dictionary(

@@ -41,10 +41,6 @@ export const LOG_REDACT = [
   '*.certificate',
 ];
 
-/**
- * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
- * handler, request ids as 32 hex (also in X-Request-Id and every log line).
- */
 export interface RouteEntry {
   method: string;
   /** fastify's pattern, e.g. `/api/links/:id/`. */
@@ -64,6 +60,10 @@ export interface AppOptions {
   trustProxy?: Config['trustProxy'];
 }
 
+/**
+ * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
+ * handler, request ids as 32 hex (also in X-Request-Id and every log line).
+ */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
   const { logger, trustProxy = false } = options;
   const app = Fastify({

@@ -77,10 +77,10 @@ function planWorker(request: ExtractRequest): Worker {
   const curp = workerCurp(request.institution, request.credentials.username ?? '');
   const seed = rootSeed('employment', request.institution.name, curp.toLowerCase());
   const r = rng(seed, 1);
-  const valid = CURP_SHAPE.test(curp);
-  const sexChar = valid ? curp[10] : 'X';
+  // workerCurp always gives a CURP-shaped value; its sex may still be X (non-binary).
+  const sexChar = curp[10];
   const sex = sexChar === 'H' || sexChar === 'M' ? sexChar : r.chance(0.5) ? 'H' : 'M';
-  const person = mexicanPersonMatching(r, valid ? curp.slice(0, 4) : 'XXXX', sex, valid ? curp.slice(13, 16) : undefined);
+  const person = mexicanPersonMatching(r, curp.slice(0, 4), sex, curp.slice(13, 16));
   const birthDay = curpBirth(curp) ?? dayNumber(r.int(1965, 2000), r.int(1, 12), r.int(1, 28));
   const birthYear = ymd(birthDay).year;
   const careerStart = Math.max(addMonths(birthDay, 12 * r.int(18, 23)) + r.int(0, 300), dayNumber(1997, 7, 1));
