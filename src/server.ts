@@ -106,7 +106,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     refreshes.registerJobs();
     const links = new Links(access, refreshes);
     const scheduler = new Scheduler(store.db, queue, now, [webhooks]);
-    const sandbox = clock ? new Sandbox(access, institutions, queue, scheduler, clock, webhookOutbox) : null;
+    const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
     const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget };

@@ -164,6 +164,15 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     kind: 'undocumented-method',
+    method: '*',
+    path: /^\/api\//,
+    status: 401,
+    schema: errors('UnauthorizedError'),
+    reason:
+      'The same method without valid secret keys: 401 authentication_failed before the method is judged, as Django REST framework authenticates before it looks for a handler (Belvo tells a 405 only to a caller it knows).',
+  },
+  {
+    kind: 'undocumented-method',
     method: 'HEAD',
     path: /^\/api\//,
     as: 'GET',

@@ -49,6 +49,9 @@ export interface RouteEntry {
 
 const ROUTE_TABLES = new WeakMap<FastifyInstance, readonly RouteEntry[]>();
 
+/** Paths behind Basic auth: the API and the sandbox controls, not the widget's token routes. */
+const needsSecretKeys = (path: string) => (path.startsWith('/api/') && !/^\/api\/token(\/|$)/.test(path)) || path.startsWith('/sandbox/');
+
 /** Every route the app serves (for the 405 answer, and for tests that must cover every route). */
 export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
   return ROUTE_TABLES.get(app) ?? [];
@@ -82,29 +85,35 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   registerShaping(app);
   registerJsonParser(app);
   registerNulGuard(app);
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-  });
+  const authenticate = basicAuth(services.tenants);
 
   // Unknown path → 404; known path with another method → 405 (fastify alone says 404 to both).
+  // Answered in onRequest, before any body is read: a request no route serves parses nothing, so
+  // its answer never depends on its body. As in Belvo (Django REST framework), a 405 on a route
+  // that needs secret keys is only told to a caller who has them.
   const routes: (RouteEntry & { pattern: RegExp })[] = [];
   ROUTE_TABLES.set(app, routes);
   app.addHook('onRoute', (route) => {
     const source = route.url.replace(/\/+$/, '').replace(/:[^/]+/g, '[^/]+');
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, pattern: new RegExp(`^${source}/?$`) });
   });
-  app.setNotFoundHandler(async (req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    if (!req.is404) return;
     const path = req.url.split('?')[0];
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-    if (allowed.length) {
-      reply.header('allow', allowed.join(', '));
-      throw apiError('method_not_allowed', `Method "${req.method}" not allowed.`);
-    }
+    if (!allowed.length) throw apiError('not_found');
+    if (needsSecretKeys(path)) await authenticate(req);
+    reply.header('allow', allowed.join(', '));
+    throw apiError('method_not_allowed', `Method "${req.method}" not allowed.`);
+  });
+  // Reached only if the hook above let a request through (it never does).
+  app.setNotFoundHandler(async () => {
     throw apiError('not_found');
   });
 
   await app.register(async (api) => {
-    api.addHook('onRequest', basicAuth(services.tenants));
+    api.addHook('onRequest', authenticate);
     api.get('/api/', async () => ({ institutions: '/api/institutions/', links: '/api/links/' }));
     await api.register(institutionRoutes, { institutions: services.institutions });
     await api.register(linkRoutes, { links: services.links });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { VinculoError } from '../errors.js';
 import type { Jobs, Queue } from '../jobs/jobs.js';
 import { claimDueRefreshes, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
 import type { Database } from '../store/schema.js';
@@ -106,18 +107,26 @@ export class Scheduler {
   }
 }
 
-/** Resolves when every job has ended (completed, failed or cancelled); a job still retrying is not ended. */
+/**
+ * Resolves when every job's attempt has ended: completed, failed, cancelled, or waiting for its
+ * retry (which runs on the queue's own schedule, in real time, and must not hold up the caller).
+ * Nobody running the jobs (no worker process) is a timeout, not a hang.
+ */
 export async function waitForJobs(queue: Queue, name: keyof Jobs & string, ids: readonly string[], timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(ids);
   while (pending.size) {
     for (const id of [...pending]) {
       const job = await queue.getJob(name, id);
-      if (!job || job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled') pending.delete(id);
+      if (!job || ENDED.has(job.state)) pending.delete(id);
     }
     if (!pending.size) return;
-    if (Date.now() > deadline) throw new Error(`${name}: ${pending.size} job(s) still running after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new VinculoError('request_timeout', `${pending.size} ${name} job(s) did not finish within ${timeoutMs / 1000} s: is a worker process running?`);
+    }
     queue.wake(name);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+const ENDED = new Set(['completed', 'failed', 'cancelled', 'retry']);

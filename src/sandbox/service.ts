@@ -3,12 +3,16 @@ import type { SandboxControl } from '../connectors/sandbox/sandbox-connector.js'
 import type { ConnectorState } from '../connectors/connector.js';
 import { apiError } from '../http/errors.js';
 import type { Institutions, InstitutionStatus } from '../institutions/service.js';
-import type { Queue } from '../jobs/jobs.js';
 import type { LinkAccess } from '../links/access.js';
 import { toLinkJson } from '../links/service.js';
-import { waitForJobs, type Scheduler } from '../refresh/scheduler.js';
+import type { Scheduler } from '../refresh/scheduler.js';
 import type { WebhookEmitter } from '../refresh/service.js';
 import type { Principal } from '../tenants/service.js';
+
+/** What the sandbox needs of the refresh service: one refresh, run here and now. */
+export interface RefreshNow {
+  refresh(linkId: string, reason: 'manual'): Promise<unknown>;
+}
 
 interface Controllable {
   control(action: SandboxControl, state: ConnectorState): ConnectorState;
@@ -35,17 +39,20 @@ export class Sandbox {
   constructor(
     private readonly access: LinkAccess,
     private readonly institutions: Institutions,
-    private readonly queue: Queue,
+    private readonly refreshes: RefreshNow,
     private readonly scheduler: Scheduler,
     private readonly clock: VirtualClock,
     private readonly webhooks: WebhookEmitter,
   ) {}
 
-  /** Runs the link's refresh job now and answers with the link once it has finished. */
+  /**
+   * Runs the link's refresh in this process and answers with the link once it has finished. Not
+   * through the job queue: an API-only process (or a test server without workers) has nobody to
+   * run the job, and the request would wait for nothing.
+   */
   async refresh(p: Principal, id: string) {
     const link = await this.access.row(p, id);
-    const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'manual' });
-    if (job) await waitForJobs(this.queue, 'link-refresh', [job]);
+    await this.refreshes.refresh(link.id, 'manual');
     return toLinkJson(await this.access.row(p, id));
   }
 

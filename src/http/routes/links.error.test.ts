@@ -102,6 +102,8 @@ describeStores('links: errors', (h) => {
     assertError(await c.request('POST', '/api/links/', { username: 'x'.repeat(1_100_000) }), 400, 'request_too_large');
     assertError(await c.request('POST', '/api/links/', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }), 400, 'unsupported_media_type');
     assertError(await c.request('GET', '/api/nothing/'), 404, 'not_found');
+    // No route: 404 before the body is read (a broken body on a path that does not exist is still a 404).
+    assertError(await c.request('POST', '/api/nothing/', '{"broken'), 404, 'not_found');
     const wrong = await c.request('DELETE', '/api/links/');
     assertError(wrong, 405, 'method_not_allowed');
     assert.match(String(wrong.headers.allow), /GET/);

@@ -70,6 +70,12 @@ describeStores(
             assert.equal(res.json()[0].code, 'authentication_failed');
           }
         }
+        // A method the route lacks, without valid keys: 401 first (Django REST framework authenticates
+        // before it judges the method), whatever the body, which is never read.
+        for (const headers of [{}, bad, { authorization: 'Bearer a.b.c' }]) {
+          const res = await h().vinculo.app.inject({ method: 'PUT', url: `/api/${path}/`, headers: { ...headers, 'content-type': 'application/json' }, payload: '\u0000{' });
+          assert.equal(res.statusCode, 401, `PUT /api/${path}/ ${res.body}`);
+        }
         const put = await c.request('PUT', `/api/${path}/`, { link });
         assertError(put, 405, 'method_not_allowed');
         assert.match(String(put.headers.allow), /POST/);
