@@ -97,7 +97,7 @@ async function serverMain(): Promise<void> {
   const { createVinculo } = await import('../src/server.js');
   const { findApiKey } = await import('../src/store/queries/tenants.js');
   const data = await import('../src/store/queries/link-data.js');
-  const { applyFilters, parseFilters } = await import('../src/http/filters/index.js');
+  const { parseFilters } = await import('../src/filters/index.js');
   const { resourceByName } = await import('../src/resources/definitions.js');
 
   const databaseUrl = env.BENCH_DATABASE_URL?.trim() || '';
@@ -225,8 +225,7 @@ async function serverMain(): Promise<void> {
     const def = resourceByName('TRANSACTIONS');
     const base = vinculo.store.db;
     const capture = new CaptureSql((node, queryId) => base.getExecutor().compileQuery(node, queryId));
-    const filtered = applyFilters(data.scope(base.withPlugin(capture), def.table, tenantId), parseFilters(def.filters, cmd.query));
-    await data.pageRows(base.withPlugin(capture), filtered, def.table, { limit: cmd.limit, offset: cmd.offset });
+    await data.pageRows(base.withPlugin(capture), def.table, tenantId, parseFilters(def.filters, cmd.query), { limit: cmd.limit, offset: cmd.offset });
     const out: { sql: string; parameters: unknown[]; plan: string }[] = [];
     for (const q of capture.queries) {
       const run = () => base.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, [...q.parameters]));

@@ -173,6 +173,15 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     kind: 'undocumented-method',
+    method: '*',
+    path: /^\/api\//,
+    status: 404,
+    schema: errors('NotFoundError'),
+    reason:
+      'A path that reads as a documented one but that no route serves (an empty id, `/api/tax-status//`): 404 not_found, as for any unknown path, whatever the method.',
+  },
+  {
+    kind: 'undocumented-method',
     method: 'HEAD',
     path: /^\/api\//,
     as: 'GET',

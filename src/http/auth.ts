@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal, Tenants } from '../tenants/service.js';
-import { apiError } from './errors.js';
+import { apiError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ERROR_CATALOGUE } from './errors.js';
+import { ERROR_CATALOGUE } from '../errors.js';
 
 // The catalogue and docs/errors.md must list the same codes with the same statuses.
 describe('error catalogue', () => {

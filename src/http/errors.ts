@@ -1,68 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { apiError, ERROR_CATALOGUE, ValidationErrors, VinculoError, fieldError } from '../errors.js';
 import { drainRequest } from './input-guard.js';
 
 /**
- * The error catalogue: every code the API can answer with, its HTTP status and its default
- * message, in one place. Handlers and services throw VinculoError; `registerErrorHandling` is the
- * only code that writes Belvo's error array `[{request_id, code, message, field?}]`.
- * docs/errors.md documents each code; a test keeps the two in step.
+ * The one place that writes Belvo's error array `[{request_id, code, message, field?}]` for any
+ * error, at the status the catalogue (src/errors.ts) gives its code.
  */
-export const ERROR_CATALOGUE = {
-  required: { status: 400, message: 'This field is required.' },
-  null: { status: 400, message: 'This field may not be null.' },
-  blank: { status: 400, message: 'This field may not be blank.' },
-  invalid: { status: 400, message: 'Invalid value.' },
-  min_length: { status: 400, message: 'Ensure this field has at least 3 characters.' },
-  max_length: { status: 400, message: 'Ensure this field has no more than 255 characters.' },
-  does_not_exist: { status: 400, message: 'Object does not exist.' },
-  parse_error: { status: 400, message: 'The request body is not valid JSON.' },
-  request_too_large: { status: 400, message: 'The request body is larger than 1 MB.' },
-  unsupported_media_type: { status: 400, message: 'The request body must be JSON (Content-Type: application/json).' },
-  too_many_sessions: {
-    status: 400,
-    message: 'Impossible to login, a session is already opened with the institution for these credentials',
-  },
-  session_expired: {
-    status: 400,
-    message: 'The session you are trying to resume has expired, please start again from register/retrieve endpoint',
-  },
-  institution_down: { status: 400, message: 'The financial institution is down, try again later' },
-  institution_unavailable: { status: 400, message: 'The financial institution is unavailable' },
-  institution_inactive: { status: 400, message: 'The institution has been temporarily deactivated' },
-  unsupported_operation: {
-    status: 400,
-    message: 'The resource you are trying to access is not supported by this institution',
-  },
-  invalid_link: { status: 400, message: 'The link has been invalidated. You may need to update link credentials' },
-  unconfirmed_link: { status: 400, message: 'The link creation has not been completed yet' },
-  invalid_access_mode_switch: {
-    status: 400,
-    message: "This link doesn't have stored credentials hence it can't be switched to recurrent mode",
-  },
-  login_error: { status: 400, message: 'Invalid credentials provided to login to the institution' },
-  authentication_failed: { status: 401, message: 'Invalid Secret Keys' },
-  permission_denied: { status: 403, message: 'You do not have permission to perform this action.' },
-  not_found: { status: 404, message: 'Not found' },
-  method_not_allowed: { status: 405, message: 'Method not allowed.' },
-  request_timeout: {
-    status: 408,
-    message: 'The request timed out, you can retry asking for less data by changing your query parameters',
-  },
-  token_required: { status: 428, message: 'A MFA token is required by the institution to login' },
-  unexpected_error: {
-    status: 500,
-    message:
-      'Belvo is unable to process the request due to an internal system issue or to an unsupported response from an institution',
-  },
-} as const satisfies Record<string, { status: number; message: string }>;
-
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
-
-/** Throw from a handler/service: `throw apiError('not_found')`. */
-export function apiError(code: ErrorCode, message?: string, options: VinculoError['options'] = {}): VinculoError {
-  return new VinculoError(code, message ?? ERROR_CATALOGUE[code].message, options);
-}
 
 interface ErrorItem {
   request_id: string;

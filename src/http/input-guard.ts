@@ -6,8 +6,7 @@
  * reset connection).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fieldError, ValidationErrors, type VinculoError } from '../errors.js';
-import { apiError } from './errors.js';
+import { apiError, fieldError, ValidationErrors, type VinculoError } from '../errors.js';
 
 /** Deepest nesting accepted in a JSON body; Belvo's deepest request (a widget config) has 4 levels. */
 export const MAX_JSON_DEPTH = 32;

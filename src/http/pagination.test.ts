@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyRequest } from 'fastify';
-import { pageRequest, toPage } from './pagination.js';
+import { pageRequest } from '../pagination.js';
+import { toPage } from './pagination.js';
 
 const req = (url: string, headers: Record<string, string> = {}) =>
   ({ url, protocol: 'http', host: headers.host ?? 'localhost:8000', headers: { host: 'localhost:8000', ...headers } }) as unknown as FastifyRequest;

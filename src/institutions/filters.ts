@@ -1,4 +1,4 @@
-import { defineFilters } from '../http/filters/index.js';
+import { defineFilters } from '../filters/index.js';
 
 /** What `GET /api/institutions/` can filter on (Belvo's list). */
 export const institutionFilters = defineFilters({

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { FormField, InstitutionDefinition } from '../connectors/connector.js';
 import type { CatalogueEntry } from '../connectors/registry.js';
-import { apiError } from '../http/errors.js';
-import { applyFilters, parseFilters } from '../http/filters/index.js';
-import type { PageRequest } from '../http/pagination.js';
+import { apiError } from '../errors.js';
+import { parseFilters } from '../filters/index.js';
+import type { PageRequest } from '../pagination.js';
 import * as q from '../store/queries/institutions.js';
 import type { Database, InstitutionRow } from '../store/schema.js';
 import { institutionFilters } from './filters.js';
@@ -56,7 +56,7 @@ export class Institutions {
 
   async list(query: Record<string, unknown>, page: PageRequest) {
     const filters = parseFilters(institutionFilters, query);
-    const { count, rows } = await q.pageInstitutions(this.db, (qb) => applyFilters(qb, filters), page);
+    const { count, rows } = await q.pageInstitutions(this.db, filters, page);
     return { count, results: rows.map(toInstitutionJson) };
   }
 

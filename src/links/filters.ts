@@ -1,4 +1,4 @@
-import { defineFilters } from '../http/filters/index.js';
+import { defineFilters } from '../filters/index.js';
 import { ACCESS_MODES, REFRESH_RATES } from './schema.js';
 import { LINK_STATUSES } from './status.js';
 

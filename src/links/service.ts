@@ -1,10 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
 import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
-import { isCredentialsRejected, ValidationErrors, VinculoError, fieldError } from '../errors.js';
-import { apiError } from '../http/errors.js';
-import { applyFilters, parseFilters } from '../http/filters/index.js';
-import type { PageRequest } from '../http/pagination.js';
+import { apiError, fieldError, isCredentialsRejected, ValidationErrors, VinculoError } from '../errors.js';
+import { parseFilters } from '../filters/index.js';
+import type { PageRequest } from '../pagination.js';
 import * as links from '../store/queries/links.js';
 import type { Kysely } from 'kysely';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
@@ -122,7 +121,7 @@ export class Links {
 
   async list(p: Principal, query: Record<string, unknown>, page: PageRequest) {
     const filters = parseFilters(linkFilters, query);
-    const { count, rows } = await links.pageLinks(this.db, p.tenantId, (qb) => applyFilters(qb, filters), page);
+    const { count, rows } = await links.pageLinks(this.db, p.tenantId, filters, page);
     return { count, results: rows.map(toLinkJson) };
   }
 

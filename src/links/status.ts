@@ -1,4 +1,4 @@
-import { apiError } from '../http/errors.js';
+import { apiError } from '../errors.js';
 
 /**
  * The link status state machine, in one place.

@@ -1,13 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { RESOURCES, type DataConnector, type ResourceName } from '../connectors/connector.js';
-import { isCredentialsRejected, VinculoError } from '../errors.js';
-import { ERROR_CATALOGUE } from '../http/errors.js';
+import { ERROR_CATALOGUE, isCredentialsRejected, VinculoError } from '../errors.js';
 import type { Queue } from '../jobs/jobs.js';
 import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
 import type { LinkLifecycle } from '../links/service.js';
 import { resourceByName, type RetrieveParams } from '../resources/definitions.js';
-import type { Collected, LinkData } from '../resources/service.js';
+import type { Collected, LinkData, WebhookEmitter } from '../resources/service.js';
 import * as links from '../store/queries/links.js';
 import { deleteMissing } from '../store/queries/refresh.js';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
@@ -19,11 +18,6 @@ import { afterMonthly, firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS, retryAf
  * refreshes of recurrent links, both as durable jobs, each ending in webhooks written in the
  * same transaction as the data they announce.
  */
-
-/** Where webhooks are written (the outbox of src/webhooks), inside the caller's transaction. */
-export interface WebhookEmitter {
-  emit(tx: Kysely<Database>, event: WebhookEvent): Promise<unknown>;
-}
 
 /** How far back a refresh re-reads transactions to catch late changes (settlements, reversals). */
 export const LOOKBACK_DAYS = 7;

@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { ExtractedRecord, ExtractRequest, ResourceName } from '../connectors/connector.js';
 import { fieldError, ValidationErrors, type VinculoError } from '../errors.js';
-import type { FilterSet } from '../http/filters/index.js';
+import type { FilterSet } from '../filters/index.js';
 import { DATA_TABLES, type DataTable } from '../store/schema.js';
 import * as filters from './filters.js';
 import { DatedBody, DocumentBody, InvoicesBody, StandardBody, TaxReturnsBody, type RetrieveBody } from './schema.js';

@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder } from 'kysely';
-import { defineFilters, type FilterField, type FilterOp } from '../http/filters/index.js';
+import { defineFilters, type FilterField, type FilterOp } from '../filters/index.js';
 
 /**
  * What each link-data list can be filtered by: Belvo's lists, from the spec's query parameters.

@@ -1,20 +1,27 @@
 import type { Kysely } from 'kysely';
 import type { DataConnector, ExtractedRecord, ExtractRequest, LoginOutcome } from '../connectors/connector.js';
-import { fieldError, isCredentialsRejected, ValidationErrors } from '../errors.js';
-import { apiError } from '../http/errors.js';
-import { applyFilters, parseFilters } from '../http/filters/index.js';
-import type { PageRequest } from '../http/pagination.js';
+import { apiError, fieldError, isCredentialsRejected, ValidationErrors } from '../errors.js';
+import { parseFilters } from '../filters/index.js';
+import type { PageRequest } from '../pagination.js';
 import type { InlineTasks } from '../jobs/inline-tasks.js';
 import { UUID, type Institution, type LinkAccess, type LinkSecrets } from '../links/access.js';
 import { assertUsable, type LinkStatus } from '../links/status.js';
 import { uuidv7 } from '../store/ids.js';
 import * as data from '../store/queries/link-data.js';
 import type { Database, LinkRow } from '../store/schema.js';
-import type { WebhookEmitter } from '../refresh/service.js';
+import type { WebhookEvent } from '../webhooks/index.js';
 import type { Principal } from '../tenants/service.js';
 import { latestToday, resourceByName, type ResourceDefinition, type RetrieveParams } from './definitions.js';
 import { toObject, type ObjectSource } from './objects.js';
 import type { ResumeRetrievalBody, RetrieveBody } from './schema.js';
+
+/**
+ * Where webhooks are written (the outbox of src/webhooks), inside the caller's transaction. Owned
+ * here, by the code that emits, so neither emitter depends on the webhooks module's internals.
+ */
+export interface WebhookEmitter {
+  emit(tx: Kysely<Database>, event: WebhookEvent): Promise<unknown>;
+}
 
 /** Extracted objects with their ids, and which of them are new or changed (when stored). */
 export interface Placed {
@@ -137,8 +144,7 @@ export class LinkData {
     const missing = def.requiredFilters.filter((name) => query[name] === undefined || query[name] === '');
     if (missing.length) throw new ValidationErrors(missing.map((name) => fieldError.required(name)));
     const filters = parseFilters(def.filters, query);
-    const filtered = applyFilters(data.scope(this.db, def.table, p.tenantId), filters);
-    const { count, rows } = await data.pageRows(this.db, filtered, def.table, page);
+    const { count, rows } = await data.pageRows(this.db, def.table, p.tenantId, filters, page);
     return { count, results: rows.map((r) => toObject(def, r)) };
   }
 

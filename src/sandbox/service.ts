@@ -1,12 +1,12 @@
 import type { VirtualClock } from '../clock.js';
 import type { SandboxControl } from '../connectors/sandbox/sandbox-connector.js';
 import type { ConnectorState } from '../connectors/connector.js';
-import { apiError } from '../http/errors.js';
+import { apiError } from '../errors.js';
 import type { Institutions, InstitutionStatus } from '../institutions/service.js';
 import type { LinkAccess } from '../links/access.js';
 import { toLinkJson } from '../links/service.js';
 import type { Scheduler } from '../refresh/scheduler.js';
-import type { WebhookEmitter } from '../refresh/service.js';
+import type { WebhookEmitter } from '../resources/service.js';
 import type { Principal } from '../tenants/service.js';
 
 /** What the sandbox needs of the refresh service: one refresh, run here and now. */

@@ -1,4 +1,4 @@
-import { defineFilters } from '../http/filters/index.js';
+import { defineFilters } from '../filters/index.js';
 import { DELIVERY_STATUSES } from './schema.js';
 
 /** What `GET /api/webhooks/deliveries/` can filter on. The tenant scope is added by the store. */

@@ -2,10 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../clock.js';
-import { fieldError, ValidationErrors, VinculoError } from '../errors.js';
-import { apiError } from '../http/errors.js';
-import { applyFilters, parseFilters } from '../http/filters/index.js';
-import type { PageRequest } from '../http/pagination.js';
+import { apiError, fieldError, ValidationErrors, VinculoError } from '../errors.js';
+import { parseFilters } from '../filters/index.js';
+import type { PageRequest } from '../pagination.js';
 import type { Queue } from '../jobs/jobs.js';
 import type { Store } from '../store/db.js';
 import * as tenants from '../store/queries/tenants.js';
@@ -427,7 +426,7 @@ export class Webhooks {
 
   async listDeliveries(tenantId: string, query: Record<string, unknown>, page: PageRequest) {
     const filters = parseFilters(deliveryFilters, query);
-    const { count, rows } = await q.pageDeliveries(this.db, tenantId, (qb) => applyFilters(qb, filters), page);
+    const { count, rows } = await q.pageDeliveries(this.db, tenantId, filters, page);
     return { count, results: rows.map(toDeliveryJson) };
   }
 

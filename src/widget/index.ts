@@ -6,7 +6,7 @@ import type { Links } from '../links/service.js';
 import type { Database } from '../store/schema.js';
 import type { Tenants } from '../tenants/service.js';
 import type { Vault } from '../vault/index.js';
-import { apiError } from '../http/errors.js';
+import { apiError } from '../errors.js';
 import { ensureWidgetBuild, type WidgetBuild } from './build.js';
 import { widgetRoutes } from './routes.js';
 import { WidgetService } from './service.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { parseBasicAuth } from '../http/auth.js';
-import { apiError } from '../http/errors.js';
+import { apiError } from '../errors.js';
 import type { Tenants } from '../tenants/service.js';
 import {
   InstitutionsQuery,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { TooManySessionsError, ValidationErrors, VinculoError, fieldError } from '../errors.js';
-import { apiError } from '../http/errors.js';
+import { apiError, fieldError, TooManySessionsError, ValidationErrors, VinculoError } from '../errors.js';
 import type { InstitutionJson, Institutions } from '../institutions/service.js';
 import type { Link, RegisterLinkBody } from '../links/schema.js';
 import type { Links } from '../links/service.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { apiError } from '../http/errors.js';
+import { apiError } from '../errors.js';
 import type { WidgetBuild } from './build.js';
 
 /**

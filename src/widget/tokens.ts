@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { apiError } from '../http/errors.js';
-import type { VinculoError } from '../errors.js';
+import { apiError, type VinculoError } from '../errors.js';
 
 /**
  * The Connect widget's tokens: `POST /api/token/` answers `{access, refresh}`, two JWTs (HS256)

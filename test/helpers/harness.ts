@@ -134,7 +134,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
   const sink = new Writable({
     write(chunk, _enc, done) {
       logs.push(String(chunk));
-      if (process.env.HARNESS_ECHO && /"level":(40|50|60)/.test(String(chunk))) process.stderr.write(String(chunk));
+      if (process.env.VINCULO_TEST_ECHO_LOGS && /"level":(40|50|60)/.test(String(chunk))) process.stderr.write(String(chunk));
       done();
     },
   });

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Institutions } from '../../institutions/service.js';
-import { pageRequest, toPage } from '../pagination.js';
+import { pageRequest } from '../../pagination.js';
+import { toPage } from '../pagination.js';
 
 /** /api/institutions/ — the read-only catalogue. */
 export const institutionRoutes: FastifyPluginAsyncTypebox<{ institutions: Institutions }> = async (app, { institutions }) => {

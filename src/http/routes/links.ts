@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Links } from '../../links/service.js';
 import { LinkIdParams, PatchLinkBody, RegisterLinkBody, ResumeBody, UpdateLinkBody } from '../../links/schema.js';
-import { pageRequest, toPage } from '../pagination.js';
+import { pageRequest } from '../../pagination.js';
+import { toPage } from '../pagination.js';
 
 /** /api/links/ — thin: validate with the schemas, call the service, answer. */
 export const linkRoutes: FastifyPluginAsyncTypebox<{ links: Links }> = async (app, { links }) => {

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { RESOURCE_DEFINITIONS } from '../../resources/definitions.js';
 import { ObjectIdParams, ResumeRetrievalBody, type RetrieveBody } from '../../resources/schema.js';
 import type { LinkData, RetrieveResult } from '../../resources/service.js';
-import { pageRequest, toPage } from '../pagination.js';
+import { pageRequest } from '../../pagination.js';
+import { toPage } from '../pagination.js';
 
 /** Belvo's header for a background retrieval; the value is matched exactly, as Belvo does. */
 const REQUEST_MODE = 'x-belvo-request-mode';

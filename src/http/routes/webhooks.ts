@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateEndpointBody, IdParams, type Webhooks } from '../../webhooks/index.js';
-import { pageRequest, toPage } from '../pagination.js';
+import { pageRequest } from '../../pagination.js';
+import { toPage } from '../pagination.js';
 
 /** /api/webhooks/ — endpoints and deliveries; thin: validate, call the service, answer. */
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: Webhooks }> = async (app, { webhooks }) => {

@@ -1,7 +1,9 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { InstitutionDefinition } from '../../connectors/connector.js';
 import type { Database, InstitutionRow } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
+import type { FilterNode } from '../../filters/index.js';
+import { applyFilters } from './filters.js';
 
 type Db = Kysely<Database>;
 
@@ -51,10 +53,10 @@ export function findInstitution(db: Db, by: { id: number } | { name: string }): 
 
 export async function pageInstitutions(
   db: Db,
-  where: <QB extends SelectQueryBuilder<Database, 'institutions', any>>(qb: QB) => QB,
+  filters: readonly FilterNode[],
   page: PageWindow,
 ): Promise<{ count: number; rows: InstitutionRow[] }> {
-  const base = where(db.selectFrom('institutions'));
+  const base = applyFilters(db.selectFrom('institutions'), filters);
   return pageOf(base, (qb) => qb.selectAll().orderBy('id').execute(), page);
 }
 

@@ -2,6 +2,8 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { uuidv7 } from '../ids.js';
 import type { Database, DataTable } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
+import type { FilterNode } from '../../filters/index.js';
+import { applyFilters } from './filters.js';
 
 /**
  * Link data (accounts, transactions, invoices...): one table per resource, all of the same make
@@ -155,15 +157,16 @@ async function toDataRows(db: Db, rows: Record<string, any>[]): Promise<DataRow[
   });
 }
 
-/** One page of `filtered` (a `scope` with filters applied), newest first. */
+/** One page of the tenant's rows of `table` that pass `filters`, newest first. */
 export async function pageRows(
   db: Db,
-  filtered: DataQuery,
   table: DataTable,
+  tenantId: string,
+  filters: readonly FilterNode[],
   window: PageWindow,
 ): Promise<{ count: number; rows: DataRow[] }> {
   const page = await pageOf(
-    filtered,
+    applyFilters(scope(db, table, tenantId), filters),
     (qb) => project(qb, table).orderBy('r.record_date', 'desc').orderBy('r.id', 'desc').execute(),
     window,
   );

@@ -1,6 +1,8 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, LinkRow, LinkUpdate, NewLink, Sealed } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
+import type { FilterNode } from '../../filters/index.js';
+import { applyFilters } from './filters.js';
 
 type Db = Kysely<Database>;
 
@@ -8,14 +10,14 @@ export function findLink(db: Db, tenantId: string, id: string): Promise<LinkRow 
   return db.selectFrom('links').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-/** The tenant's links, filtered by `where`, newest first (id breaks ties so pages are stable). */
+/** The tenant's links, filtered, newest first (id breaks ties so pages are stable). */
 export async function pageLinks(
   db: Db,
   tenantId: string,
-  where: <QB extends SelectQueryBuilder<Database, 'links', any>>(qb: QB) => QB,
+  filters: readonly FilterNode[],
   page: PageWindow,
 ): Promise<{ count: number; rows: LinkRow[] }> {
-  const base = where(db.selectFrom('links').where('links.tenant_id', '=', tenantId));
+  const base = applyFilters(db.selectFrom('links').where('links.tenant_id', '=', tenantId), filters);
   return pageOf(base, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute(), page);
 }
 

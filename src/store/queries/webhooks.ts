@@ -1,6 +1,8 @@
-import { sql, type Insertable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database, Sealed, WebhookEventsTable } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
+import type { FilterNode } from '../../filters/index.js';
+import { applyFilters } from './filters.js';
 
 /**
  * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path: `insertEvent`
@@ -248,11 +250,11 @@ function selectDelivery(qb: DeliveriesQuery) {
 export function pageDeliveries(
   db: Db,
   tenantId: string,
-  where: <QB extends SelectQueryBuilder<any, any, any>>(qb: QB) => QB,
+  filters: readonly FilterNode[],
   page: PageWindow,
 ): Promise<{ count: number; rows: DeliveryRow[] }> {
   return pageOf(
-    where(deliveries(db, tenantId)),
+    applyFilters(deliveries(db, tenantId), filters),
     (qb) =>
       selectDelivery(qb)
         .orderBy('webhook_deliveries.created_at', 'desc')

@@ -1,4 +1,4 @@
-import { fieldError, ValidationErrors, type VinculoError } from '../../errors.js';
+import { fieldError, ValidationErrors, type VinculoError } from '../errors.js';
 import type { FilterField, FilterOp, FilterSet } from './define.js';
 import { FilterNode, type FilterValue } from './nodes.js';
 

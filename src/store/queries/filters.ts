@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { FilterField, FilterOp } from './define.js';
-import { isDay, type FilterNode, type FilterValue } from './nodes.js';
+import type { FilterField, FilterOp } from '../../filters/define.js';
+import { isDay, type FilterNode, type FilterValue } from '../../filters/nodes.js';
 
 type EB = ExpressionBuilder<any, any>;
 type Predicate = Expression<SqlBool>;

@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import { ValidationErrors } from '../../errors.js';
-import { openStore, type Store } from '../../store/db.js';
-import { applyFilters, defineFilters, parseFilters, type FilterField } from './index.js';
+import { ValidationErrors } from '../errors.js';
+import { openStore, type Store } from '../store/db.js';
+import { applyFilters } from '../store/queries/filters.js';
+import { defineFilters, parseFilters, type FilterField } from './index.js';
 
 const filters = defineFilters({
   id: { column: 's.id', type: 'uuid', ops: ['eq', 'in'] },
