@@ -198,7 +198,7 @@ async function seedLinks(v: Vinculo, n: number): Promise<Seeded> {
   const tenantId = (await db.selectFrom('links').select('tenant_id').where('id', '=', ids[0]).executeTakeFirstOrThrow()).tenant_id;
   // Their first loads "ran": nobody will (the queued jobs go), and the data since a day ago is new.
   await sql`delete from pgboss.job where name = 'historical-load'`.execute(db);
-  const dayAgo = new Date(v.services.clock!.now().getTime() - DAY_MS);
+  const dayAgo = new Date((await v.services.clock!.now(tenantId)).getTime() - DAY_MS);
   await db.updateTable('links').set({ last_refresh_at: dayAgo, next_refresh_at: null }).where('tenant_id', '=', tenantId).execute();
   return { tenantId, ids };
 }
@@ -221,7 +221,7 @@ interface RefreshFigures {
 async function measureRefresh(v: Vinculo, seeded: Seeded, workers: string): Promise<RefreshFigures> {
   const db = v.store.db;
   const n = seeded.ids.length;
-  const due = v.services.clock!.now();
+  const due = await v.services.clock!.now(seeded.tenantId);
   const t0 = performance.now();
   await db.updateTable('links').set({ next_refresh_at: due }).where('tenant_id', '=', seeded.tenantId).execute();
   let first = 0;
@@ -309,6 +309,7 @@ async function copiedColumns(db: Kysely<Database>): Promise<string[]> {
 async function scheduleMillion(v: Vinculo, template: string, count: number): Promise<ScheduleFigures> {
   const db = v.store.db;
   const clock = v.services.clock!;
+  const tenantId = (await db.selectFrom('links').select('tenant_id').where('id', '=', template).executeTakeFirstOrThrow()).tenant_id;
   const cols = await copiedColumns(db);
   const list = sql.join(cols.map((c) => sql.ref(c)));
   const fromTemplate = sql.join(cols.map((c) => sql.ref(`t.${c}`)));
@@ -336,7 +337,7 @@ async function scheduleMillion(v: Vinculo, template: string, count: number): Pro
   let write = 0;
   let scheduled = 0;
   let last = '00000000-0000-0000-0000-000000000000';
-  const now = clock.now();
+  const now = await clock.now(tenantId);
   const t0 = performance.now();
   for (;;) {
     t = performance.now();
@@ -382,7 +383,7 @@ async function scheduleMillion(v: Vinculo, template: string, count: number): Pro
   await sql`analyze links`.execute(db);
 
   // One scheduler pass after --advance virtual seconds: claims what came due and sends its jobs.
-  await clock.advance(options.advance);
+  await clock.advance(tenantId, options.advance);
   t = performance.now();
   const tick = await v.services.scheduler.tick();
   const tickMs = performance.now() - t;

@@ -107,7 +107,7 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'institutions list':
       return withServices(config, async ({ institutions }) => {
-        const { results } = await institutions.list({}, { page: 1, pageSize: 1000, limit: 1000, offset: 0 });
+        const { results } = await institutions.list(null, {}, { page: 1, pageSize: 1000, limit: 1000, offset: 0 });
         for (const i of results) out([i.id, i.name, i.type, i.country_codes.join(','), i.status, i.resources.join(',')].join('\t'));
         return 0;
       });

@@ -1,49 +1,36 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { advanceTenantClock, tenantClockOffset } from './store/queries/tenants.js';
 import type { Database } from './store/schema.js';
 
 /**
- * The server's "now". Everything that depends on time — sandbox data, refresh schedules, retries,
- * MFA sessions, expiries — asks the clock, never `Date.now()`, so the sandbox can move time
- * forward (`POST /sandbox/clock/advance/`) and tests never sleep.
+ * The server's "now", per tenant. Everything that depends on time — sandbox data, refresh
+ * schedules, retries, MFA sessions, expiries — asks the clock for the tenant concerned, never
+ * `Date.now()`, so the sandbox can move a tenant's time forward (`POST /sandbox/clock/advance/`)
+ * and tests never sleep.
  *
- * The virtual clock is real time plus an offset kept in the store, so every process sharing a
- * database agrees on it; `sync()` re-reads it (workers do before each scheduler pass). Webhook
- * signature timestamps stay on real time: receivers reject skew.
+ * A tenant is a test environment: its virtual clock is real time plus an offset kept on its row
+ * in the store (so every process agrees on it, and one tenant's advance is never another's).
+ * The scheduler does not ask the clock: its queries add each tenant's offset in SQL, so one pass
+ * serves every tenant. Webhook signature timestamps stay on real time: receivers reject skew.
  */
 export interface Clock {
-  now(): Date;
-  /** Re-reads a clock that another process may have moved (the sandbox's virtual one). */
-  sync?(): Promise<void>;
+  now(tenantId: string): Promise<Date>;
 }
 
-export class VirtualClock implements Clock {
-  private offsetMs = 0;
-
+export class SandboxClocks implements Clock {
   constructor(private readonly db: Kysely<Database>) {}
 
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+  async now(tenantId: string): Promise<Date> {
+    const offset = await tenantClockOffset(this.db, tenantId);
+    return new Date(Date.now() + offset);
   }
 
-  /** Re-reads the offset another process may have advanced. */
-  async sync(): Promise<void> {
-    const row = await this.db.selectFrom('sandbox_clock').select('offset_ms').where('id', '=', 1).executeTakeFirst();
-    this.offsetMs = row ? Number(row.offset_ms) : 0;
-  }
-
-  /** Moves time forward by `seconds` for every process of this store. */
-  async advance(seconds: number): Promise<Date> {
-    const ms = Math.round(seconds * 1000);
-    const row = await this.db
-      .insertInto('sandbox_clock')
-      .values({ id: 1, offset_ms: String(ms) })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ offset_ms: sql`sandbox_clock.offset_ms + ${ms}` }))
-      .returning('offset_ms')
-      .executeTakeFirstOrThrow();
-    this.offsetMs = Number(row.offset_ms);
-    return this.now();
+  /** Moves the tenant's time forward by `seconds`, for every process of this store. */
+  async advance(tenantId: string, seconds: number): Promise<Date> {
+    const offset = await advanceTenantClock(this.db, tenantId, Math.round(seconds * 1000));
+    return new Date(Date.now() + offset);
   }
 }
 
 /** Real time only: the clock when the sandbox is off. */
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: async () => new Date() };

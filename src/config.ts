@@ -22,6 +22,8 @@ export interface Config {
   readonly sandboxDown: readonly string[];
   /** Lifetime of an MFA session (the 428 `expiry`), seconds. */
   readonly mfaSessionTtl: number;
+  /** Links left `unconfirmed` (MFA never answered) are deleted after this many days (VINCULO_UNCONFIRMED_LINK_DAYS). */
+  readonly unconfirmedLinkDays: number;
   /** Sandbox controls (`/sandbox/...`) and the virtual clock; off with VINCULO_SANDBOX=false. */
   readonly sandbox: boolean;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     previousMasterKeys: list('VINCULO_PREVIOUS_MASTER_KEYS'),
     sandboxDown: list('VINCULO_SANDBOX_DOWN'),
     mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
+    unconfirmedLinkDays: int('VINCULO_UNCONFIRMED_LINK_DAYS', 7, 1, 3650),
     sandbox: env.VINCULO_SANDBOX?.trim().toLowerCase() !== 'false',
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',

@@ -5,7 +5,7 @@ import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
-import { systemClock, VirtualClock } from './clock.js';
+import { SandboxClocks, systemClock } from './clock.js';
 import { InlineTasks } from './jobs/inline-tasks.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
 import { createJobQueue } from './jobs/queue.js';
@@ -35,7 +35,8 @@ export interface Services {
   vault: Vault;
   /** Work answered before it is done (async retrievals); drained before the store closes. */
   tasks: InlineTasks;
-  clock: VirtualClock | null;
+  /** Each tenant's virtual clock; null when the sandbox is off (real time only). */
+  clock: SandboxClocks | null;
   /** Durable background jobs; started by `createVinculo` (API + workers) or `vinculo worker`. */
   queue: Queue;
   refreshes: Refreshes;
@@ -83,8 +84,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
         warn: options.warn ?? ((m) => process.emitWarning(m)),
       }),
     );
-    const clock = config.sandbox ? new VirtualClock(store.db) : null;
-    await clock?.sync();
+    const clock = config.sandbox ? new SandboxClocks(store.db) : null;
     const now = clock ?? systemClock;
     const queue: Queue = createJobQueue<Jobs>(store, {
       pollSeconds: config.jobPollSeconds,
@@ -101,11 +101,11 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const webhooks = new Webhooks({ store, vault, clock: now, logger: options.logger });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
-    const data = new LinkData(access, tasks, () => now.now(), webhookOutbox);
+    const data = new LinkData(access, tasks, webhookOutbox);
     const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, { jobTimeoutSeconds: config.jobTimeoutSeconds });
     refreshes.registerJobs();
     const links = new Links(access, refreshes);
-    const scheduler = new Scheduler(store.db, queue, now, [webhooks]);
+    const scheduler = new Scheduler(store.db, queue, [webhooks], { abandonedLinkMs: config.unconfirmedLinkDays * 86_400_000 });
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });

@@ -216,8 +216,8 @@ if (!existsSync(CHROMIUM)) {
     });
 
     it('an institution that is down: plain words and a retry that works once it is back', async () => {
-      const institutions = h.vinculo.services.institutions;
-      await institutions.setStatus('gringotts_mx_retail', 'down');
+      const setStatus = (status: string) => c.request('POST', '/sandbox/institutions/gringotts_mx_retail/status/', { status });
+      await setStatus('down');
       try {
         const { ctx, page } = await open(await token(), { institutions: 'gringotts_mx_retail' });
         await heading(page, 'Log in to Gringotts Mexico');
@@ -226,7 +226,7 @@ if (!existsSync(CHROMIUM)) {
         await heading(page, 'Something went wrong');
         assert.equal(await page.getByRole('alert').textContent(), 'Gringotts Mexico is not available right now. Please try again later.');
         await snap(page, 'down-1-error');
-        await institutions.setStatus('gringotts_mx_retail', 'healthy');
+        await setStatus('healthy');
         await page.getByRole('button', { name: 'Try again' }).click();
         await heading(page, 'Log in to Gringotts Mexico');
         assert.equal(await page.getByLabel('Número de cliente').inputValue(), '87654321');
@@ -235,7 +235,7 @@ if (!existsSync(CHROMIUM)) {
         await heading(page, 'Account connected');
         await ctx.close();
       } finally {
-        await institutions.setStatus('gringotts_mx_retail', 'healthy');
+        await setStatus('healthy');
       }
     });
 

@@ -117,6 +117,8 @@ if (!STORES.includes('postgres')) {
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body as { id: string };
     };
+    const tenantOf = async (client: Client) =>
+      (await db().selectFrom('tenants').select('id').where('name', '=', client.tenant).executeTakeFirstOrThrow()).id;
     const linkRow = (id: string) => db().selectFrom('links').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const jobsOf = async (name: string, key: string, value: string) =>
       (
@@ -192,7 +194,7 @@ if (!STORES.includes('postgres')) {
 
       const row = await linkRow(l.id);
       assert.ok(row.last_refresh_at, 'first load recorded');
-      assert.ok(row.next_refresh_at && row.next_refresh_at > h.vinculo.services.clock!.now(), 'scheduled');
+      assert.ok(row.next_refresh_at && row.next_refresh_at > (await h.vinculo.services.clock!.now(await tenantOf(c))), 'scheduled');
       assert.equal(row.session_lease_token, null, 'the session is released');
 
       // Not duplicated (also guaranteed by the (link_id, internal_identification) key), and complete:
@@ -269,7 +271,8 @@ if (!STORES.includes('postgres')) {
       const slots = new Map<string, number>();
       for (const id of ids) slots.set(id, (await linkRow(id)).next_refresh_at!.getTime());
       const clock = h.vinculo.services.clock!;
-      const start = clock.now();
+      const tenantId = await tenantOf(c);
+      const start = await clock.now(tenantId);
 
       // A week, a day at a time, moved from this (API-only) process. Every other day through the
       // sandbox's POST /sandbox/clock/advance/, which runs what came due from here (its jobs run in
@@ -281,18 +284,18 @@ if (!STORES.includes('postgres')) {
           const res = await c.request('POST', '/sandbox/clock/advance/', { seconds: DAY });
           assert.equal(res.status, 200, JSON.stringify(res.body));
         } else {
-          await clock.advance(DAY);
+          await clock.advance(tenantId, DAY);
           await sleep(1100);
         }
       }
-      const end = clock.now().getTime();
+      const end = (await clock.now(tenantId)).getTime();
       await waitFor(
         'every refresh',
         async () => (await db().selectFrom('links').select('id').where('id', 'in', ids).where('last_refresh_at', '>', start).execute()).length === N,
         30_000,
       );
       await sleep(2500); // a couple more scheduler passes: a second claim of a slot would show now
-      const checked = clock.now().getTime();
+      const checked = (await clock.now(tenantId)).getTime();
       // How many of the link's slots (every 7 days from its first) had come by `t`.
       const passed = (slot: number, t: number) => (t < slot ? 0 : Math.floor((t - slot) / PERIOD) + 1);
       for (const id of ids) {

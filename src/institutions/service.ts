@@ -38,7 +38,8 @@ export function toInstitutionJson(row: InstitutionRow): InstitutionJson {
 
 /**
  * The institution catalogue: built from the registered connectors, mirrored into the store so it
- * filters and pages like every other list, with each institution's runtime `status`.
+ * filters and pages like every other list, with each institution's runtime `status` (the
+ * catalogue's, or the tenant's own where the sandbox set one).
  */
 export class Institutions {
   constructor(
@@ -54,30 +55,31 @@ export class Institutions {
     await q.syncInstitutions(this.db, defs, (name) => (down.includes(name) ? 'down' : 'healthy'));
   }
 
-  async list(query: Record<string, unknown>, page: PageRequest) {
+  /** The catalogue as `tenantId` sees it (its own statuses); `null`: the catalogue's statuses. */
+  async list(tenantId: string | null, query: Record<string, unknown>, page: PageRequest) {
     const filters = parseFilters(institutionFilters, query);
-    const { count, rows } = await q.pageInstitutions(this.db, filters, page);
+    const { count, rows } = await q.pageInstitutions(this.db, tenantId, filters, page);
     return { count, results: rows.map(toInstitutionJson) };
   }
 
   /** By numeric id (Belvo's) or by name. */
-  async get(idOrName: string): Promise<InstitutionJson> {
-    const row = /^\d{1,9}$/.test(idOrName)
-      ? await q.findInstitution(this.db, { id: Number(idOrName) })
-      : await q.findInstitution(this.db, { name: idOrName });
+  async get(tenantId: string | null, idOrName: string): Promise<InstitutionJson> {
+    const by = /^\d{1,9}$/.test(idOrName) ? { id: Number(idOrName) } : { name: idOrName };
+    const row = await q.findInstitution(this.db, by, tenantId);
     if (!row) throw apiError('not_found');
     return toInstitutionJson(row);
   }
 
-  /** The connector and live status for an institution name, or undefined if unknown. */
-  async resolve(name: string): Promise<(CatalogueEntry & { status: InstitutionStatus }) | undefined> {
+  /** The connector and the tenant's live status for an institution name, or undefined if unknown. */
+  async resolve(tenantId: string, name: string): Promise<(CatalogueEntry & { status: InstitutionStatus }) | undefined> {
     const entry = this.catalogue.get(name);
     if (!entry) return undefined;
-    const row = await q.findInstitution(this.db, { name });
+    const row = await q.findInstitution(this.db, { name }, tenantId);
     return { ...entry, status: (row?.status as InstitutionStatus) ?? 'healthy' };
   }
 
-  async setStatus(name: string, status: InstitutionStatus): Promise<boolean> {
-    return q.setInstitutionStatus(this.db, name, status);
+  /** Takes an institution down (or up) for one tenant only: a tenant is a test environment. */
+  async setStatus(tenantId: string, name: string, status: InstitutionStatus): Promise<boolean> {
+    return q.setTenantInstitutionStatus(this.db, tenantId, name, status);
   }
 }

@@ -67,9 +67,9 @@ export class LinkAccess {
     this.leaseTtl = options.sessionLeaseTtl ?? 120;
   }
 
-  /** The clock expiries are measured on. */
-  now(): Date {
-    return this.clock.now();
+  /** The tenant's now, on which its expiries are measured. */
+  now(tenantId: string): Promise<Date> {
+    return this.clock.now(tenantId);
   }
 
   /** The tenant's link, or undefined (another tenant's link is as absent as a missing one). */
@@ -84,12 +84,12 @@ export class LinkAccess {
     return row;
   }
 
-  resolveInstitution(name: string): Promise<Institution | undefined> {
-    return this.institutions.resolve(name);
+  resolveInstitution(p: Principal, name: string): Promise<Institution | undefined> {
+    return this.institutions.resolve(p.tenantId, name);
   }
 
   async institution(link: LinkRow): Promise<Institution> {
-    const inst = await this.institutions.resolve(link.institution);
+    const inst = await this.institutions.resolve(link.tenant_id, link.institution);
     // The connector was removed after the link was made: nothing can log in to it any more.
     if (!inst) throw apiError('institution_unavailable');
     return inst;
@@ -126,7 +126,7 @@ export class LinkAccess {
       link_id: linkId,
       tenant_id: p.tenantId,
       purpose,
-      expires_at: new Date(this.clock.now().getTime() + this.options.mfaSessionTtl * 1000),
+      expires_at: new Date((await this.clock.now(p.tenantId)).getTime() + this.options.mfaSessionTtl * 1000),
       ...this.vault.sealJson(secrets, sessionAad(id, linkId)),
     });
     return id;
@@ -147,7 +147,7 @@ export class LinkAccess {
     if (!row || row.link_id !== linkId || !purposes.includes(row.purpose)) {
       throw new ValidationErrors([fieldError.doesNotExist('session', 'session', id)]);
     }
-    if (row.expires_at.getTime() <= this.clock.now().getTime()) {
+    if (row.expires_at.getTime() <= (await this.clock.now(p.tenantId)).getTime()) {
       await sessions.deleteMfaSession(this.db, row.id);
       throw apiError('session_expired');
     }
@@ -168,7 +168,7 @@ export class LinkAccess {
       token,
     });
     if (outcome.kind === 'success') return { credentials: secrets.credentials, state: outcome.state };
-    const expires = new Date(this.clock.now().getTime() + this.options.mfaSessionTtl * 1000);
+    const expires = new Date((await this.clock.now(row.tenant_id)).getTime() + this.options.mfaSessionTtl * 1000);
     const sealed = this.vault.sealJson({ ...secrets, pending: outcome.pending }, sessionAad(row.id, row.link_id));
     await sessions.updateMfaSession(this.db, row.id, sealed, expires);
     throw this.mfaRequired(row.id, row.link_id, outcome.challenge);

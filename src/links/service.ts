@@ -135,7 +135,7 @@ export class Links {
 
   /** POST /api/links/: log in, then keep the link (valid) or open an MFA session (unconfirmed, 428). */
   async register(p: Principal, body: RegisterLinkBody): Promise<Link> {
-    const inst = await this.access.resolveInstitution(body.institution);
+    const inst = await this.access.resolveInstitution(p, body.institution);
     if (!inst) throw new ValidationErrors([fieldError.doesNotExist('institution', 'name', body.institution)]);
     const def = inst.definition;
     const options = this.registerOptions(def, body);
@@ -148,7 +148,7 @@ export class Links {
     this.access.assertUp(inst);
 
     const outcome = await inst.connector.login({ institution: def, credentials, token: body.token, state: {}, purpose: 'register' });
-    const now = new Date();
+    const now = await this.access.now(p.tenantId);
     const row = {
       id: randomUUID(),
       tenant_id: p.tenantId,
@@ -156,7 +156,7 @@ export class Links {
       created_by: p.userId,
       institution_user_id: institutionUserId(p.userIdKey, def.name, credentials),
       ...options,
-      credentials_expire_at: storageExpiry(options.credentials_storage, this.access.now()),
+      credentials_expire_at: storageExpiry(options.credentials_storage, now),
       created_at: now,
       updated_at: now,
     };

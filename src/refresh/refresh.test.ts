@@ -31,7 +31,8 @@ describeStores(
     let c: Client;
     let secret: string;
 
-    const services = () => h().vinculo.services;
+    /** The tenant's virtual now, as the sandbox shows it. */
+    const clockNow = async () => new Date((await c.request('GET', '/sandbox/clock/')).body.now);
     const events = (link: string): Envelope[] =>
       receiver.received.map((r) => JSON.parse(r.body) as Envelope).filter((e) => e.link_id === link);
     const codes = (link: string) => events(link).map((e) => `${e.webhook_type}:${e.webhook_code}`);
@@ -48,7 +49,7 @@ describeStores(
     /** The first load has run: historical webhooks sent and the link scheduled. */
     const loaded = async (id: string) => {
       await waitFor('the first load', async () => (await linkRow(id)).last_refresh_at, 20_000);
-      await services().scheduler.runDue();
+      await h().vinculo.services.scheduler.runDue();
     };
 
     before(async () => {
@@ -77,7 +78,7 @@ describeStores(
       }
       const row = await linkRow(l.id);
       assert.ok(row.next_refresh_at && row.next_refresh_at > new Date(Date.now() - 1000));
-      assert.ok(row.next_refresh_at.getTime() - services().clock!.now().getTime() <= DAY * 1000);
+      assert.ok(row.next_refresh_at.getTime() - (await clockNow()).getTime() <= DAY * 1000);
     });
 
     it('a fiscal link loads invoices (both directions: one webhook), tax returns, status and compliance', async () => {
@@ -107,7 +108,7 @@ describeStores(
       // The link keeps its slot: the next refresh is a whole number of days after the last planned one.
       const next = (await linkRow(l.id)).next_refresh_at!;
       assert.equal((next.getTime() - slot.getTime()) % (DAY * 1000), 0);
-      assert.ok(next > services().clock!.now());
+      assert.ok(next > (await clockNow()));
     });
 
     it('reset_login: the refresh makes the link invalid with a LINK webhook; a PUT repairs and refreshes it', async () => {
@@ -155,7 +156,7 @@ describeStores(
         assert.equal(r.body.status, 'valid');
         const row = await linkRow(l.id);
         assert.equal(row.refresh_attempts, 1);
-        const wait = row.next_refresh_at!.getTime() - services().clock!.now().getTime();
+        const wait = row.next_refresh_at!.getTime() - (await clockNow()).getTime();
         assert.ok(wait > 0 && wait <= 6 * 3600 * 1000, `retry in ${wait} ms`);
         assert.ok(!codes(l.id).some((x) => x.startsWith('LINK:')));
       } finally {
@@ -171,7 +172,7 @@ describeStores(
       assert.equal((await linkRow(l.id)).next_refresh_at, null);
       // A single link without resources to fetch loads nothing.
       const bare = await link({ username: 'single_bare', access_mode: 'single' });
-      await services().scheduler.runDue();
+      await h().vinculo.services.scheduler.runDue();
       assert.equal((await linkRow(bare.id)).last_refresh_at, null);
     });
 
@@ -183,14 +184,14 @@ describeStores(
       assert.equal((await linkRow(l.id)).next_refresh_at, null);
       assert.equal((await c.request('PATCH', `/api/links/${l.id}/`, { access_mode: 'recurrent', refresh_rate: '12h' })).status, 200);
       const next = (await linkRow(l.id)).next_refresh_at!;
-      const now = services().clock!.now();
+      const now = (await clockNow());
       const tomorrow = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
       assert.ok(next.getTime() >= tomorrow && next.getTime() < tomorrow + 12 * 3600 * 1000, next.toISOString());
     });
 
     it('the async transactions retrieve ends with its webhook carrying the request id', async () => {
       const l = await link({ username: 'async_user', access_mode: 'single' });
-      const today = services().clock!.now().toISOString().slice(0, 10);
+      const today = (await clockNow()).toISOString().slice(0, 10);
       const res = await c.request('POST', '/api/transactions/', { link: l.id, date_from: '2026-01-01', date_to: today }, { 'x-belvo-request-mode': 'async' });
       assert.equal(res.status, 202);
       const hook = await waitEvent(l.id, 'TRANSACTIONS', 'new_transactions_available');
@@ -229,7 +230,9 @@ describeStores(
       assert.equal((await other.request('POST', `/sandbox/links/${l.id}/reset_login/`)).status, 404);
       const clock = await c.request('GET', '/sandbox/clock/');
       assert.equal(clock.status, 200);
-      assert.ok(Math.abs(Date.parse(clock.body.now) - services().clock!.now().getTime()) < 5_000);
+      assert.ok(clock.body.offset_seconds > 0, 'earlier tests moved this tenant\'s clock');
+      assert.ok(Math.abs(Date.parse(clock.body.now) - (Date.now() + clock.body.offset_seconds * 1000)) < 5_000);
+      assert.equal((await other.request('GET', '/sandbox/clock/')).body.offset_seconds, 0, 'another tenant keeps its own time');
       assert.equal((await other.request('GET', '/sandbox/clock/', undefined, { authorization: 'Basic eDp5' })).status, 401);
       const fired = await c.request('POST', `/sandbox/links/${l.id}/fire_webhook/`, { webhook_type: 'ACCOUNTS', webhook_code: 'new_accounts_available' });
       assert.equal(fired.status, 201, JSON.stringify(fired.body));

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Clock } from '../clock.js';
 import { VinculoError } from '../errors.js';
 import type { Jobs, Queue } from '../jobs/jobs.js';
-import { claimDueRefreshes, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
+import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
 import type { Database } from '../store/schema.js';
 
-/** Work whose due times live in the store on the virtual clock (webhook retries). */
+/** Work whose due times live in the store on each tenant's clock (webhook retries). */
 export interface DueWork {
+  /** Sends what is due; `now` is real time, to which each tenant's clock offset is added. */
   sendDue(now: Date): Promise<number>;
 }
 
@@ -16,19 +16,29 @@ export interface TickResult {
   deliveries: number;
   expiredCredentials: number;
   staleObjects: number;
+  expiredSessions: number;
+  abandonedLinks: number;
+}
+
+export interface SchedulerOptions {
+  /** `unconfirmed` links older than this (their tenant's clock) are deleted (VINCULO_UNCONFIRMED_LINK_DAYS). */
+  abandonedLinkMs: number;
 }
 
 /** A claimed refresh whose job was lost comes due again after this long. */
 const CLAIM_GUARD_MS = 60 * 60_000;
 const BATCH = 500;
-const HOUSEKEEPING_MS = 60_000;
+// Expired MFA sessions hold sealed credentials: they go within a minute of expiry.
+const HOUSEKEEPING_MS = 30_000;
 
 /**
  * The scheduler's pass, run every few seconds by each worker process (several may run at once:
  * claims use SKIP LOCKED): refreshes that came due become jobs — sent in the claiming
  * transaction, so a claim is never lost —, `credentials_storage: Nd` and `stale_in` expiries are
- * applied, and due webhook retries are sent. Due times are on the (virtual) clock, which is why
- * this is ours and not pg-boss's `startAfter`: advancing the sandbox clock makes them due.
+ * applied, expired MFA sessions and abandoned unconfirmed links deleted, and due webhook retries
+ * sent. Due times are on each tenant's (virtual) clock, which is why this is ours and not
+ * pg-boss's `startAfter`: advancing a tenant's sandbox clock makes its work due. One pass serves
+ * every tenant: the queries add each tenant's clock offset in SQL.
  */
 export class Scheduler {
   private timer?: NodeJS.Timeout;
@@ -38,17 +48,16 @@ export class Scheduler {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly queue: Queue,
-    private readonly clock: Clock & { sync?(): Promise<void> },
     private readonly dueWork: DueWork[] = [],
+    private readonly options: SchedulerOptions = { abandonedLinkMs: 7 * 86_400_000 },
   ) {}
 
   async tick(housekeeping = false): Promise<TickResult> {
-    await this.clock.sync?.();
-    const now = this.clock.now();
+    const now = new Date();
     const refreshJobs: string[] = [];
     for (;;) {
       const sent = await this.db.transaction().execute(async (tx) => {
-        const ids = await claimDueRefreshes(tx, now, new Date(now.getTime() + CLAIM_GUARD_MS), BATCH);
+        const ids = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, BATCH);
         const jobs: string[] = [];
         for (const linkId of ids) {
           const job = await this.queue.send('link-refresh', { linkId, reason: 'scheduled' }, { db: tx });
@@ -60,17 +69,18 @@ export class Scheduler {
       if (sent.ids.length < BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
-    let expired: unknown[] = [];
-    let staleObjects = 0;
-    // Retention expiries are measured in days: once a minute is plenty (and always when asked to run everything due).
+    const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0 };
+    // Retention is measured in minutes and days: twice a minute is plenty (and always when asked to run everything due).
     if (housekeeping || Date.now() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = Date.now();
-      expired = await this.db.transaction().execute((tx) => expireCredentials(tx, now));
-      staleObjects = await deleteStaleData(this.db, now);
+      kept.expiredCredentials = (await this.db.transaction().execute((tx) => expireCredentials(tx, now))).length;
+      kept.staleObjects = await deleteStaleData(this.db, now);
+      kept.expiredSessions = await deleteExpiredMfaSessions(this.db, now);
+      kept.abandonedLinks = await deleteAbandonedLinks(this.db, now, this.options.abandonedLinkMs);
     }
     let deliveries = 0;
     for (const work of this.dueWork) deliveries += await work.sendDue(now);
-    return { refreshJobs, deliveries, expiredCredentials: expired.length, staleObjects };
+    return { refreshJobs, deliveries, ...kept };
   }
 
   /** Runs `tick` every `intervalMs` in this process (a pass never overlaps the previous one). */

@@ -71,7 +71,7 @@ export class Refreshes implements LinkLifecycle {
       return;
     }
     if (before.access_mode === 'recurrent' && before.refresh_rate === after.refresh_rate) return;
-    const [y, m, d] = ymd(this.clock.now());
+    const [y, m, d] = ymd(await this.clock.now(after.tenant_id));
     const tomorrow = new Date(Date.UTC(y, m, d + 1));
     await links.updateLink(tx, after.id, this.firstPlan(after, tomorrow));
   }
@@ -80,11 +80,10 @@ export class Refreshes implements LinkLifecycle {
 
   /** The first full load: every resource the link fetches, one `historical_update` webhook each. */
   async historical(linkId: string, jobId?: string): Promise<Outcome> {
-    await this.clock.sync?.(); // another process may have moved the virtual clock since this one last looked
     const link = await links.findLinkById(this.db, linkId);
     if (!link || link.status !== 'valid') return 'skipped';
     return this.withSession(link, 'historical_update', jobId, async (inst, connector, secrets) => {
-      const now = this.clock.now();
+      const now = await this.clock.now(link.tenant_id);
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
         // One webhook per resource, even when it takes several requests (invoices: one per direction).
@@ -108,9 +107,6 @@ export class Refreshes implements LinkLifecycle {
 
   /** A scheduled (or manual, or post-repair) refresh: what changed since the last one. */
   async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string): Promise<Outcome> {
-    // The scheduler that sent this job may run in another process, on a clock moved since this
-    // process last looked: refreshing on the old time would plan the next refresh in the past.
-    await this.clock.sync?.();
     const link = await links.findLinkById(this.db, linkId);
     if (!link) return 'skipped';
     if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
@@ -119,7 +115,7 @@ export class Refreshes implements LinkLifecycle {
       return 'skipped';
     }
     return this.withSession(link, 'recurrent_update', jobId, async (inst, connector, secrets) => {
-      const now = this.clock.now();
+      const now = await this.clock.now(link.tenant_id);
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
@@ -196,7 +192,7 @@ export class Refreshes implements LinkLifecycle {
 
   /** The institution could not be reached: try again later (the monthly rule counts it as a failure). */
   private async later(link: LinkRow, attempts: number): Promise<Outcome> {
-    const now = this.clock.now();
+    const now = await this.clock.now(link.tenant_id);
     const plan: LinkUpdate =
       link.access_mode === 'recurrent' && link.refresh_rate === MONTHLY
         ? this.nextPlan(link, now, false)

@@ -64,7 +64,6 @@ export class LinkData {
   constructor(
     private readonly access: LinkAccess,
     private readonly tasks: InlineTasks,
-    private readonly clock: () => Date = () => new Date(),
     private readonly webhooks?: WebhookEmitter,
   ) {}
 
@@ -74,7 +73,7 @@ export class LinkData {
 
   /** POST /api/<resource>/ */
   async retrieve(p: Principal, def: ResourceDefinition, body: RetrieveBody, options: RetrieveOptions): Promise<RetrieveResult> {
-    const params = def.params(body, latestToday(this.clock()));
+    const params = def.params(body, latestToday(await this.access.now(p.tenantId)));
     const link = await this.access.find(p, body.link);
     if (!link) throw new ValidationErrors([fieldError.doesNotExist('link', 'id', body.link)]);
     assertUsable(link.status as LinkStatus);
@@ -209,7 +208,7 @@ export class LinkData {
     account?: string,
     onStored?: (tx: Kysely<Database>, collected: Collected) => Promise<unknown>,
   ): Promise<Record<string, unknown>[]> {
-    const now = this.clock();
+    const now = await this.access.now(link.tenant_id);
     const request: ExtractRequest = {
       institution: inst.definition,
       credentials: secrets.credentials,

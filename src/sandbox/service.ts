@@ -1,4 +1,4 @@
-import type { VirtualClock } from '../clock.js';
+import type { SandboxClocks } from '../clock.js';
 import type { SandboxControl } from '../connectors/sandbox/sandbox-connector.js';
 import type { ConnectorState } from '../connectors/connector.js';
 import { apiError } from '../errors.js';
@@ -41,7 +41,7 @@ export class Sandbox {
     private readonly institutions: Institutions,
     private readonly refreshes: RefreshNow,
     private readonly scheduler: Scheduler,
-    private readonly clock: VirtualClock,
+    private readonly clock: SandboxClocks,
     private readonly webhooks: WebhookEmitter,
   ) {}
 
@@ -68,9 +68,10 @@ export class Sandbox {
     return toLinkJson(link);
   }
 
-  async setInstitutionStatus(name: string, status: InstitutionStatus) {
-    if (!(await this.institutions.setStatus(name, status))) throw apiError('not_found');
-    return this.institutions.get(name);
+  /** The institution's status for this tenant only (another tenant's sandbox never goes down). */
+  async setInstitutionStatus(p: Principal, name: string, status: InstitutionStatus) {
+    if (!(await this.institutions.setStatus(p.tenantId, name, status))) throw apiError('not_found');
+    return this.institutions.get(p.tenantId, name);
   }
 
   /** Emits a webhook for the link, through the same outbox as real events. */
@@ -90,20 +91,23 @@ export class Sandbox {
     return { link: link.id, webhook_type: type, webhook_code: code };
   }
 
-  clockNow() {
-    const now = this.clock.now();
-    return { now: now.toISOString(), offset_seconds: Math.round((now.getTime() - Date.now()) / 1000) };
+  /** The caller's clock: each tenant has its own. */
+  async clockNow(p: Principal) {
+    return clockJson(await this.clock.now(p.tenantId));
   }
 
-  /** Moves the virtual clock and runs every refresh, retry and expiry that became due. */
-  async advance(seconds: number) {
-    await this.clock.advance(seconds);
+  /** Moves the caller's clock and runs every refresh, retry and expiry that became due. */
+  async advance(p: Principal, seconds: number) {
+    await this.clock.advance(p.tenantId, seconds);
     const passes = await this.scheduler.runDue();
     return {
-      ...this.clockNow(),
+      ...(await this.clockNow(p)),
       refreshes: passes.reduce((n, r) => n + r.refreshJobs.length, 0),
       deliveries: passes.reduce((n, r) => n + r.deliveries, 0),
     };
   }
+}
 
+function clockJson(now: Date) {
+  return { now: now.toISOString(), offset_seconds: Math.round((now.getTime() - Date.now()) / 1000) };
 }

@@ -15,6 +15,8 @@ export interface TenantsTable {
   /** Per-tenant HMAC key for institution_user_id, base64. */
   user_id_key: string;
   created_at: CreatedAt;
+  /** bigint: milliseconds the tenant's sandbox clock runs ahead of real time (never negative). */
+  clock_offset_ms: ColumnType<string, string | undefined, string>;
 }
 
 export interface ApiKeysTable {
@@ -78,10 +80,11 @@ export interface LinksTable {
   refresh_attempts: ColumnType<number, number | undefined, number>;
 }
 
-export interface SandboxClockTable {
-  id: number;
-  /** bigint: milliseconds the virtual clock runs ahead of real time. */
-  offset_ms: ColumnType<string, string, string>;
+/** A tenant's own status for an institution, over the catalogue's. */
+export interface TenantInstitutionStatusTable {
+  tenant_id: string;
+  institution: string;
+  status: string;
 }
 
 /** A sealed envelope (see src/vault): data key wrapped by master key `key_id`. */
@@ -211,7 +214,7 @@ export interface Database {
   links: LinksTable;
   link_credentials: LinkCredentialsTable;
   mfa_sessions: MfaSessionsTable;
-  sandbox_clock: SandboxClockTable;
+  tenant_institution_status: TenantInstitutionStatusTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;

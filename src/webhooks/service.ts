@@ -134,7 +134,7 @@ function checkUrl(raw: string): string {
  *   all in that transaction (nothing lost between commit and send, nothing sent on rollback).
  * - The `webhook-deliver` job (`registerJobs`) POSTs Belvo's envelope, signed per Standard
  *   Webhooks, and records the outcome. A failure schedules a retry in the deliveries table on the
- *   virtual clock (30 s doubling, capped at 6 h, for 24 h; then `failed`); `sendDue(now)` — the
+ *   tenant's clock (30 s doubling, capped at 6 h, for 24 h; then `failed`); `sendDue(now)` — the
  *   scheduler's tick — turns due retries into jobs again.
  * - At least once: a job re-run after a crash finds its delivery already recorded and does
  *   nothing, or sends it again with the same `webhook-id` for the receiver to de-duplicate.
@@ -242,7 +242,7 @@ export class Webhooks {
    */
   async emit(db: Kysely<Database>, event: WebhookEvent): Promise<string> {
     const queue = this.requireQueue();
-    const now = this.options.clock.now();
+    const now = await this.options.clock.now(event.tenantId);
     const envelope: WebhookEnvelope = {
       webhook_id: randomBytes(16).toString('hex'),
       webhook_type: event.webhookType,
@@ -299,7 +299,7 @@ export class Webhooks {
   }
 
   /**
-   * Sends the jobs of every retry due at `now` (virtual clock); returns how many. Safe to call
+   * Sends the jobs of every retry due on its tenant's clock (`now`: real time); returns how many. Safe to call
    * from several processes at once (claims skip rows another caller holds).
    */
   async sendDue(now: Date): Promise<number> {
@@ -393,7 +393,8 @@ export class Webhooks {
   }
 
   private async recordOutcome(t: q.DeliveryTarget, result: PostOutcome): Promise<DeliveryOutcome> {
-    const now = this.options.clock.now();
+    // The tenant's clock, read with the target (retries are due on it).
+    const now = new Date(Date.now() + Number(t.clock_offset_ms));
     if (result.ok) {
       await this.outcomes.submit({ id: t.id, delivered: true, statusCode: result.statusCode, error: null, now, nextAttemptAt: null });
       return 'delivered';

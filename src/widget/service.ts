@@ -183,7 +183,7 @@ export class WidgetService {
     if (session.link_id) {
       const row = await this.links.get(principal, session.link_id);
       link = { id: row.id, institution: row.institution, status: row.status, needs: row.status === 'token_required' ? 'token' : 'credentials' };
-      institution = await this.institutions.get(row.institution).catch(() => null);
+      institution = await this.institutions.get(principal.tenantId, row.institution).catch(() => null);
     }
     return {
       mode: session.link_id ? 'update' : 'connect',
@@ -204,7 +204,7 @@ export class WidgetService {
     const filters: Record<string, string> = {};
     if (countries.length) filters.country_code__in = countries.join(',');
     if (names.length) filters.name__in = names.join(',');
-    const { results } = await this.institutions.list(filters, { page: 1, pageSize: 1000, limit: 1000, offset: 0 });
+    const { results } = await this.institutions.list(ctx.principal.tenantId, filters, { page: 1, pageSize: 1000, limit: 1000, offset: 0 });
     const tests = types.map((t) => BELVO_TYPES[t]).filter(Boolean);
     const wanted = types.length ? results.filter((i) => tests.some((test) => test(i))) : results;
     wanted.sort((a, b) => a.display_name.localeCompare(b.display_name));

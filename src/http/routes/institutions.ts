@@ -9,11 +9,11 @@ export const institutionRoutes: FastifyPluginAsyncTypebox<{ institutions: Instit
   app.get('/api/institutions/', async (req) => {
     const query = req.query as Record<string, unknown>;
     const page = pageRequest(query);
-    const { count, results } = await institutions.list(query, page);
+    const { count, results } = await institutions.list(req.principal.tenantId, query, page);
     return toPage(req, page, count, results);
   });
 
   app.get('/api/institutions/:id/', { schema: { params: Type.Object({ id: Type.String() }) } }, async (req) =>
-    institutions.get(req.params.id),
+    institutions.get(req.principal.tenantId, req.params.id),
   );
 };

@@ -128,7 +128,7 @@ describeStores(
       const inst = await c.request('GET', '/api/institutions/?name=gringotts_mx_retail');
       assert.equal(inst.body.results[0].status, 'down');
       const ok = (await c.request('POST', '/api/links/', register({}))).body;
-      await h().vinculo.services.institutions.setStatus('erebor_mx_retail', 'down');
+      await c.request('POST', '/sandbox/institutions/erebor_mx_retail/status/', { status: 'down' });
       assertError(await c.request('PUT', `/api/links/${ok.id}/`, { password: 'n' }), 400, 'institution_down');
       await c.request('PATCH', `/api/links/${ok.id}/`, { access_mode: 'single' });
       assertError(await c.request('PATCH', `/api/links/${ok.id}/`, { access_mode: 'recurrent' }), 400, 'institution_down');

@@ -378,8 +378,8 @@ describeStores(
       assert.equal(inst.body.results[0].status, 'down', 'VINCULO_SANDBOX_DOWN');
       assertError(await c.request('POST', '/api/links/', { institution: DOWN, username: 'down_user', password: SECRET }), 400, 'institution_down');
       // Make links while it is up, then take it down again.
-      const institutions = h().vinculo.services.institutions;
-      await institutions.setStatus(DOWN, 'healthy');
+      const setStatus = (status: string) => c.request('POST', `/sandbox/institutions/${DOWN}/status/`, { status });
+      await setStatus('healthy');
       let plain: string;
       let mfa: Obj;
       try {
@@ -389,7 +389,7 @@ describeStores(
         mfa = (await c.request('POST', '/api/accounts/', { link: token })).body[0];
         assert.match(mfa.session, /^[a-f0-9]{32}$/);
       } finally {
-        await institutions.setStatus(DOWN, 'down');
+        await setStatus('down');
       }
       for (const path of BANK_RESOURCES) {
         const err = assertError(await c.request('POST', `/api/${path}/`, bodyFor(path, plain)), 400, 'institution_down');

@@ -41,14 +41,14 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandbox: Sandbox }> = as
         body: Type.Object({ status: Type.Enum(['healthy', 'down']) }),
       },
     },
-    async (req) => sandbox.setInstitutionStatus(req.params.name, req.body.status),
+    async (req) => sandbox.setInstitutionStatus(req.principal, req.params.name, req.body.status),
   );
 
-  app.get('/sandbox/clock/', async () => sandbox.clockNow());
+  app.get('/sandbox/clock/', async (req) => sandbox.clockNow(req.principal));
 
   app.post(
     '/sandbox/clock/advance/',
     { schema: { body: Type.Object({ seconds: Type.Number({ minimum: 0, maximum: 5 * 366 * 86400 }) }) } },
-    async (req) => sandbox.advance(req.body.seconds),
+    async (req) => sandbox.advance(req.principal, req.body.seconds),
   );
 };

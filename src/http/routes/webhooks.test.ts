@@ -174,11 +174,11 @@ describeStores('webhooks: API', (h) => {
         processType: 'recurrent_update',
         data: {},
       });
-    const day1 = services.clock!.now();
+    const day1 = await services.clock!.now(tenantId);
     await emit(link1, 'historical_update');
     await emit(link1, 'bad');
     // Two days later (virtual clock), on another link.
-    const day3 = await services.clock!.advance(2 * 86_400);
+    const day3 = await services.clock!.advance(tenantId, 2 * 86_400);
     await emit(link2, 'new_transactions_available');
     await emit(link2, 'bad');
     const list = (q = '') => c.request('GET', `/api/webhooks/deliveries/${q}`);

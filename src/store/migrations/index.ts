@@ -4,6 +4,7 @@ import * as m0002 from './0002_link_data.js';
 import * as m0003 from './0003_scheduling.js';
 import * as m0004 from './0004_webhooks.js';
 import * as m0005 from './0005_widget.js';
+import * as m0006 from './0006_tenant_sandbox.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_scheduling': m0003,
   '0004_webhooks': m0004,
   '0005_widget': m0005,
+  '0006_tenant_sandbox': m0006,
 };

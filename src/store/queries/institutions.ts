@@ -46,21 +46,51 @@ export async function syncInstitutions(
   });
 }
 
-export function findInstitution(db: Db, by: { id: number } | { name: string }): Promise<InstitutionRow | undefined> {
-  const q = db.selectFrom('institutions').selectAll();
-  return ('id' in by ? q.where('id', '=', by.id) : q.where('name', '=', by.name)).executeTakeFirst();
+/**
+ * The catalogue as one tenant sees it: its own status for an institution (set through the
+ * sandbox) over the catalogue's. Aliased `institutions`, so filters address it as the table.
+ */
+function seenBy(db: Db, tenantId: string | null) {
+  return db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('institutions as i')
+        .leftJoin('tenant_institution_status as o', (j) =>
+          j.onRef('o.institution', '=', 'i.name').on('o.tenant_id', '=', tenantId ?? sql<string>`null`),
+        )
+        .select([
+          'i.id', 'i.name', 'i.type', 'i.display_name', 'i.website', 'i.country_codes', 'i.primary_color', 'i.logo',
+          'i.icon_logo', 'i.text_logo', 'i.form_fields', 'i.features', 'i.resources', 'i.integration_type',
+          sql<string>`coalesce(o.status, i.status)`.as('status'),
+        ])
+        .as('institutions'),
+    );
+}
+
+/** By id or name, with the tenant's status (the catalogue's for `null`). */
+export function findInstitution(db: Db, by: { id: number } | { name: string }, tenantId: string | null): Promise<InstitutionRow | undefined> {
+  const q = seenBy(db, tenantId).selectAll();
+  return ('id' in by ? q.where('id', '=', by.id) : q.where('name', '=', by.name)).executeTakeFirst() as Promise<InstitutionRow | undefined>;
 }
 
 export async function pageInstitutions(
   db: Db,
+  tenantId: string | null,
   filters: readonly FilterNode[],
   page: PageWindow,
 ): Promise<{ count: number; rows: InstitutionRow[] }> {
-  const base = applyFilters(db.selectFrom('institutions'), filters);
-  return pageOf(base, (qb) => qb.selectAll().orderBy('id').execute(), page);
+  const base = applyFilters(seenBy(db, tenantId), filters);
+  return pageOf(base, (qb) => qb.selectAll().orderBy('id').execute() as Promise<InstitutionRow[]>, page);
 }
 
-export async function setInstitutionStatus(db: Db, name: string, status: 'healthy' | 'down'): Promise<boolean> {
-  const r = await db.updateTable('institutions').set({ status }).where('name', '=', name).executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+/** Sets the tenant's own status for an institution; false if there is no such institution. */
+export async function setTenantInstitutionStatus(db: Db, tenantId: string, name: string, status: 'healthy' | 'down'): Promise<boolean> {
+  const known = await db.selectFrom('institutions').select('name').where('name', '=', name).executeTakeFirst();
+  if (!known) return false;
+  await db
+    .insertInto('tenant_institution_status')
+    .values({ tenant_id: tenantId, institution: name, status })
+    .onConflict((oc) => oc.columns(['tenant_id', 'institution']).doUpdateSet({ status }))
+    .execute();
+  return true;
 }

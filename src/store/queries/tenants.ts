@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -60,3 +60,27 @@ export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/** How far (ms) the tenant's sandbox clock runs ahead of real time; 0 for an unknown tenant. */
+export async function tenantClockOffset(db: Db, tenantId: string): Promise<number> {
+  const row = await db.selectFrom('tenants').select('clock_offset_ms').where('id', '=', tenantId).executeTakeFirst();
+  return row ? Number(row.clock_offset_ms) : 0;
+}
+
+/** Moves the tenant's sandbox clock forward by `ms`; returns the new offset. */
+export async function advanceTenantClock(db: Db, tenantId: string, ms: number): Promise<number> {
+  const row = await db
+    .updateTable('tenants')
+    .set({ clock_offset_ms: sql`clock_offset_ms + ${ms}` })
+    .where('id', '=', tenantId)
+    .returning('clock_offset_ms')
+    .executeTakeFirstOrThrow();
+  return Number(row.clock_offset_ms);
+}
+
+/**
+ * Each tenant's "now" in SQL: `now` (real time) plus the tenant's sandbox clock offset. The
+ * scheduler's queries use it so that one pass serves every tenant on its own clock.
+ */
+export const tenantNow = (now: Date, tenant = 't') =>
+  sql`(${now}::timestamptz + ${sql.ref(`${tenant}.clock_offset_ms`)} * interval '1 millisecond')`;

@@ -3,6 +3,7 @@ import type { Database, Sealed, WebhookEventsTable } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
 import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
+import { tenantNow } from './tenants.js';
 
 /**
  * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path: `insertEvent`
@@ -99,6 +100,8 @@ export interface DeliveryTarget extends Sealed {
   payload: string;
   endpoint_id: string;
   url: string;
+  /** bigint: the tenant's sandbox clock offset, so the outcome is timed on the tenant's clock. */
+  clock_offset_ms: string;
 }
 
 /** What attempts at these deliveries need, in one statement (in no particular order). */
@@ -107,7 +110,9 @@ export function findForDeliveries(db: Db, ids: readonly string[]): Promise<Deliv
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
     .innerJoin('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
+    .innerJoin('tenants as t', 't.id', 'd.tenant_id')
     .select([
+      't.clock_offset_ms',
       'd.id',
       'd.status',
       'd.attempts',
@@ -126,30 +131,22 @@ export function findForDeliveries(db: Db, ids: readonly string[]): Promise<Deliv
 }
 
 /**
- * Claims up to `limit` retries due at `now`: clears their due time (their job is about to be
+ * Claims up to `limit` retries due on their tenant's clock (`now` is real time): clears their due time (their job is about to be
  * sent in the same transaction) and returns their ids. SKIP LOCKED: concurrent callers in other
  * processes claim other rows instead of waiting.
  */
 export async function claimDue(db: Db, now: Date, limit: number): Promise<string[]> {
-  const rows = await db
-    .with('due', (qb) =>
-      qb
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('next_attempt_at', 'is not', null)
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
+  const r = await sql<{ id: string }>`
+    with due as (
+      select d.id from webhook_deliveries d join tenants t on t.id = d.tenant_id
+      where d.next_attempt_at is not null and d.next_attempt_at <= ${tenantNow(now)}
+      order by d.next_attempt_at limit ${limit}
+      for update of d skip locked
     )
-    .updateTable('webhook_deliveries as d')
-    .set({ next_attempt_at: null })
-    .from('due')
-    .whereRef('d.id', '=', 'due.id')
-    .returning('d.id')
-    .execute();
-  return rows.map((r) => r.id);
+    update webhook_deliveries set next_attempt_at = null from due
+    where webhook_deliveries.id = due.id
+    returning webhook_deliveries.id`.execute(db);
+  return r.rows.map((row) => row.id);
 }
 
 /** The outcome of one attempt: delivered, a retry at `nextAttemptAt`, or failed (neither). */
