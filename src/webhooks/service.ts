@@ -16,7 +16,7 @@ import { Coalescer } from './coalesce.js';
 import { Poster, type PostOutcome } from './post.js';
 import { RedeliveryLimiter } from './rate-limit.js';
 import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
-import { TargetPolicy } from './target-policy.js';
+import type { TargetPolicy } from './target-policy.js';
 import { CommitListener } from './wake.js';
 
 /**
@@ -54,8 +54,8 @@ export interface WebhooksOptions {
    */
   concurrency?: number;
   batchSize?: number;
-  /** Where deliveries may go (default: development rules, nothing extra allowed). */
-  targetPolicy?: TargetPolicy;
+  /** Where endpoints may point (required: no silent default for a security rule). */
+  targetPolicy: TargetPolicy;
   logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -173,7 +173,7 @@ export class Webhooks {
 
   constructor(private readonly options: WebhooksOptions) {
     this.db = options.store.db;
-    this.policy = options.targetPolicy ?? new TargetPolicy({ production: false });
+    this.policy = options.targetPolicy;
     this.poster = new Poster(options.timeoutMs ?? 5000, this.policy);
   }
 
