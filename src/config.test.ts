@@ -16,6 +16,15 @@ describe('config', () => {
       (e: Error) => ['PORT', 'DATABASE_URL', 'VINCULO_SECRET_KEY_PASSWORD', 'VINCULO_MASTER_KEY'].every((s) => e.message.includes(s)),
     );
   });
+  it('reads VINCULO_WEBHOOK_ALLOW: host names, addresses and CIDRs; lists every bad entry', () => {
+    const c = loadConfig({ VINCULO_WEBHOOK_ALLOW: 'Hooks.Internal, localhost, 10.0.0.0/8, 192.168.1.5, fd00::/8' });
+    assert.deepEqual(c.webhookAllow, ['hooks.internal', 'localhost', '10.0.0.0/8', '192.168.1.5', 'fd00::/8']);
+    assert.deepEqual(loadConfig({}).webhookAllow, []);
+    assert.throws(
+      () => loadConfig({ VINCULO_WEBHOOK_ALLOW: 'ok.example, http://x/, 10.0.0.0/40, 0x7f.1, a b' }),
+      (e: Error) => /VINCULO_WEBHOOK_ALLOW.*not: http:\/\/x\/, 10\.0\.0\.0\/40, 0x7f\.1, a b\)/.test(e.message),
+    );
+  });
   it('reads the store, bootstrap key and sandbox settings', () => {
     const c = loadConfig({
       DATABASE_URL: 'postgres://h/db',

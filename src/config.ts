@@ -38,6 +38,11 @@ export interface Config {
    * `trustProxy` terms: false (nobody, the default), true (anyone), a hop count, or addresses/CIDRs.
    */
   readonly trustProxy: boolean | number | readonly string[];
+  /**
+   * Webhook targets allowed in production although loopback or private (VINCULO_WEBHOOK_ALLOW):
+   * host names, addresses and CIDRs. Link-local and metadata targets stay refused whatever it says.
+   */
+  readonly webhookAllow: readonly string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +80,13 @@ export function loadConfig(env: Env = process.env): Config {
     return Object.freeze(entries);
   };
 
+  const webhookAllow = (): readonly string[] => {
+    const entries = list('VINCULO_WEBHOOK_ALLOW').map((e) => e.toLowerCase());
+    const bad = entries.filter((e) => !isAddressOrCidr(e) && !HOST_NAME.test(e));
+    if (bad.length) problems.push(`VINCULO_WEBHOOK_ALLOW must list host names, IP addresses or CIDRs (not: ${bad.join(', ')})`);
+    return Object.freeze(entries);
+  };
+
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres://');
 
@@ -105,11 +117,15 @@ export function loadConfig(env: Env = process.env): Config {
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     trustProxy: trustProxy(),
+    webhookAllow: webhookAllow(),
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);
   return Object.freeze(config);
 }
+
+/** A DNS name (`localhost`, `hooks.internal.example`): its last label not numeric, so `0x7f.1` is not one. */
+const HOST_NAME = /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?\.?$/;
 
 /** `10.0.0.1`, `::1`, `10.0.0.0/8` or `fd00::/8` (proxy-addr's forms, minus its named ranges). */
 function isAddressOrCidr(entry: string): boolean {

@@ -18,7 +18,7 @@ import { migrate, openStore, type Store, type StoreOptions } from './store/db.js
 import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
 import { createWidgetService, type WidgetService } from './widget/index.js';
-import { Webhooks } from './webhooks/index.js';
+import { TargetPolicy, Webhooks } from './webhooks/index.js';
 
 export interface Vinculo {
   app: FastifyInstance;
@@ -98,7 +98,8 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
     const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
-    const webhooks = new Webhooks({ store, vault, clock: now, logger: options.logger });
+    const targetPolicy = new TargetPolicy({ production: config.production, allow: config.webhookAllow });
+    const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
     const data = new LinkData(access, tasks, webhookOutbox);

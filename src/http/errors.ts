@@ -103,6 +103,7 @@ export async function sendError(error: FastifyError, request: FastifyRequest, re
   }
   const status = statusOf(errors[0].code);
   if (status >= 500) reply.header('connection', 'close');
+  if (errors[0].options.retryAfterSeconds !== undefined) reply.header('retry-after', String(errors[0].options.retryAfterSeconds));
   if (errors[0].code === 'request_too_large') await drainRequest(request);
   return reply.header('x-request-id', request.id).status(status).send(errors.map((e) => item(request, e)));
 }

@@ -1,3 +1,5 @@
 // Public surface of the webhooks module; everything else in this folder is internal.
 export { Webhooks, RETRY, retryDelayMs, type WebhookEvent, type WebhooksOptions, type DeliveryOutcome } from './service.js';
+export { TargetPolicy, classify, type Resolve, type Resolved } from './target-policy.js';
+export { REDELIVERY_LIMIT } from './rate-limit.js';
 export { CreateEndpointBody, IdParams, DELIVERY_STATUSES, type CreatedEndpoint, type Delivery, type Endpoint, type WebhookEnvelope } from './schema.js';

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { pinnedLookup, type Resolved, type TargetPolicy } from './target-policy.js';
 
 /**
  * One webhook POST over keep-alive connections. Redirects are not followed (a 3xx is a failed
@@ -13,15 +14,13 @@ export interface PostOutcome {
   /** The response status, when one arrived in time. */
   statusCode: number | null;
   /**
-   * Why it failed, short and safe to store and show: `timeout`, `connection_refused`,
-   * `connection_reset`, `dns_error`, `tls_error`, `network_error`, or `HTTP <code>: <snippet>`
-   * (at most SNIPPET_CHARS characters of the receiver's answer).
+   * Why it failed, short and safe to store and show: `target_not_allowed`, `timeout`,
+   * `connection_refused`, `connection_reset`, `dns_error`, `tls_error`, `network_error`, or
+   * `HTTP <code>`. Never any of the receiver's answer: stored and shown to the tenant, it would
+   * let a webhook URL read whatever it points at.
    */
   error: string | null;
 }
-
-const SNIPPET_BYTES = 256;
-const SNIPPET_CHARS = 100;
 
 export class Poster {
   private readonly agents = {
@@ -29,14 +28,22 @@ export class Poster {
     'https:': new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' }),
   };
 
-  constructor(public timeoutMs: number) {}
+  constructor(
+    public timeoutMs: number,
+    private readonly policy: TargetPolicy,
+  ) {}
 
-  /** POSTs `body`; answers the outcome (never throws). */
+  /**
+   * POSTs `body` if the target policy allows `url` now (its DNS may have changed since it was
+   * registered), to the addresses it checked; answers the outcome (never throws).
+   */
   async post(url: URL, headers: Record<string, string>, body: string): Promise<PostOutcome> {
-    const first = await this.once(url, headers, body);
+    const target = await this.policy.decide(url);
+    if (!target.allowed) return { ok: false, statusCode: null, error: target.reason === 'dns' ? 'dns_error' : 'target_not_allowed' };
+    const first = await this.once(url, headers, body, target.addresses);
     // A keep-alive connection the receiver closed just as we reused it: not the receiver's
     // answer, so try once more on a fresh connection (Node's documented pattern).
-    if (first.retryable) return this.once(url, headers, body);
+    if (first.retryable) return this.once(url, headers, body, target.addresses);
     return first;
   }
 
@@ -45,7 +52,7 @@ export class Poster {
     this.agents['https:'].destroy();
   }
 
-  private once(url: URL, headers: Record<string, string>, body: string): Promise<PostOutcome & { retryable?: boolean }> {
+  private once(url: URL, headers: Record<string, string>, body: string, addresses: readonly Resolved[]): Promise<PostOutcome & { retryable?: boolean }> {
     const payload = Buffer.from(body);
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
@@ -58,14 +65,13 @@ export class Poster {
       const req = mod.request(url, {
         method: 'POST',
         agent: this.agents[url.protocol as 'http:' | 'https:'],
+        // Connect only to the checked addresses; Host, SNI and the certificate check keep the name.
+        lookup: pinnedLookup(addresses),
         headers: { ...headers, 'content-length': String(payload.length) },
       });
-      // One deadline for the whole exchange; past it the connection is dropped (a 2xx already
-      // answered counts: only the rest of its body was late).
-      let late: (() => void) | null = null;
+      // One deadline for the whole exchange; past it the connection is dropped.
       const timer = setTimeout(() => {
-        if (late) late();
-        else done({ ok: false, statusCode: null, error: 'timeout' });
+        done({ ok: false, statusCode: null, error: 'timeout' });
         req.destroy();
       }, this.timeoutMs);
       req.on('close', () => clearTimeout(timer));
@@ -75,40 +81,15 @@ export class Poster {
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         res.on('error', () => {});
-        if (status >= 200 && status < 300) {
-          done({ ok: true, statusCode: status, error: null });
-          // Drain the answer so the connection goes back to the pool.
-          res.resume();
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const finish = () => done({ ok: false, statusCode: status, error: statusError(status, Buffer.concat(chunks)) });
-        late = finish;
-        res.on('data', (chunk: Buffer) => {
-          if (size < SNIPPET_BYTES) chunks.push(chunk.subarray(0, SNIPPET_BYTES - size));
-          size += chunk.length;
-          // Enough of it: don't read a large error page to the end.
-          if (size > 64 * 1024) {
-            finish();
-            req.destroy();
-          }
-        });
-        res.on('end', finish);
-        res.on('close', finish);
+        const ok = status >= 200 && status < 300;
+        done({ ok, statusCode: status, error: ok ? null : `HTTP ${status}` });
+        // Drain the answer unread so the connection goes back to the pool (the deadline above
+        // still drops one that streams for too long).
+        res.resume();
       });
       req.end(payload);
     });
   }
-}
-
-function statusError(status: number, body: Buffer): string {
-  const text = body
-    .toString('utf8')
-    .replace(/[\u0000-\u001f\u007f\ufffd]+/g, ' ')
-    .trim();
-  const snippet = text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text;
-  return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
 }
 
 /** A network error's kind (never its message, which can carry addresses or certificate details). */

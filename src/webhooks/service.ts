@@ -14,7 +14,9 @@ import type { Vault } from '../vault/index.js';
 import { deliveryFilters } from './filters.js';
 import { Coalescer } from './coalesce.js';
 import { Poster, type PostOutcome } from './post.js';
+import { RedeliveryLimiter } from './rate-limit.js';
 import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
+import type { TargetPolicy } from './target-policy.js';
 import { CommitListener } from './wake.js';
 
 /**
@@ -52,6 +54,8 @@ export interface WebhooksOptions {
    */
   concurrency?: number;
   batchSize?: number;
+  /** Where endpoints may point (required: no silent default for a security rule). */
+  targetPolicy: TargetPolicy;
   logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -101,15 +105,16 @@ function toDeliveryJson(row: q.DeliveryRow): Delivery {
     status: row.status as DeliveryStatus,
     attempts: row.attempts,
     last_status_code: row.last_status_code,
-    last_error: row.last_error,
+    // Rows written before answers' bodies stopped being kept had `HTTP 500: <the body>`.
+    last_error: row.last_error?.replace(/^(HTTP \d+):[^]*$/, '$1') ?? null,
     next_attempt_at: iso(row.next_attempt_at),
     delivered_at: iso(row.delivered_at),
     created_at: row.created_at.toISOString(),
   };
 }
 
-/** Checks an endpoint URL: absolute http(s), no credentials inside it. */
-function checkUrl(raw: string): string {
+/** Checks an endpoint URL's form: absolute http(s), no credentials inside it. */
+function checkUrl(raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -123,7 +128,7 @@ function checkUrl(raw: string): string {
     // Never echo it: the URL holds a credential.
     throw new ValidationErrors([fieldError.invalid('url', 'Put credentials in `authorization`, not in the URL.')]);
   }
-  return url.toString();
+  return url;
 }
 
 /**
@@ -142,6 +147,9 @@ function checkUrl(raw: string): string {
 export class Webhooks {
   private readonly db: Kysely<Database>;
   private readonly poster: Poster;
+  /** Where deliveries may go; its `resolve` is replaceable for tests. */
+  readonly policy: TargetPolicy;
+  private readonly redeliveries = new RedeliveryLimiter();
   private readonly signers = new Map<string, Signer>();
   /** Attempts' reads and outcome writes, shared between deliveries running at the same moment. */
   private readonly targets = new Coalescer<string, q.DeliveryTarget | undefined>(async (ids) => {
@@ -165,7 +173,8 @@ export class Webhooks {
 
   constructor(private readonly options: WebhooksOptions) {
     this.db = options.store.db;
-    this.poster = new Poster(options.timeoutMs ?? 5000);
+    this.policy = options.targetPolicy;
+    this.poster = new Poster(options.timeoutMs ?? 5000, this.policy);
   }
 
   private get batchSize(): number {
@@ -187,7 +196,7 @@ export class Webhooks {
   // ---- endpoints -----------------------------------------------------------------------------------
 
   async createEndpoint(tenantId: string, body: CreateEndpointBody): Promise<CreatedEndpoint> {
-    const url = checkUrl(body.url);
+    const url = (await this.checkTarget(checkUrl(body.url))).toString();
     if (body.authorization !== undefined && !HEADER_VALUE.test(body.authorization)) {
       throw new ValidationErrors([fieldError.invalid('authorization', 'Must be a valid HTTP header value (no line breaks or control characters).')]);
     }
@@ -203,6 +212,16 @@ export class Webhooks {
       created_at: new Date(),
     });
     return { id: row.id, url: row.url, secret, created_at: row.created_at.toISOString(), has_authorization: row.has_authorization };
+  }
+
+  /**
+   * Refuses a URL the target policy refuses now. A name that does not resolve yet is accepted:
+   * every delivery decides again before connecting.
+   */
+  private async checkTarget(url: URL): Promise<URL> {
+    const d = await this.policy.decide(url);
+    if (!d.allowed && d.reason !== 'dns') throw new ValidationErrors([fieldError.invalid('url', d.message)]);
+    return url;
   }
 
   async listEndpoints(tenantId: string, page: PageRequest): Promise<{ count: number; results: Endpoint[] }> {
@@ -431,10 +450,19 @@ export class Webhooks {
     return { count, results: rows.map(toDeliveryJson) };
   }
 
-  /** Sends a delivery again now, with the same `webhook_id`; a new 24 h retry window starts. */
+  /**
+   * Sends a delivery again now, with the same `webhook_id`; a new 24 h retry window starts. At
+   * most REDELIVERY_LIMIT per endpoint per minute (429 `too_many_requests` past it).
+   */
   async redeliver(tenantId: string, id: string): Promise<Delivery> {
     const queue = this.requireQueue();
     if (!UUID.test(id)) throw apiError('not_found');
+    const existing = await q.findDelivery(this.db, tenantId, id);
+    if (!existing) throw apiError('not_found');
+    const wait = this.redeliveries.take(existing.endpoint_id);
+    if (wait > 0) {
+      throw apiError('too_many_requests', 'Too many redeliveries for this webhook endpoint; try again later.', { retryAfterSeconds: wait });
+    }
     const row = await this.db.transaction().execute(async (tx) => {
       if (!(await q.resetForRedelivery(tx, tenantId, id))) return undefined;
       await this.sendJobs(tx, queue, [id], false);
