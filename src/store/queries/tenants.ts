@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -59,4 +59,15 @@ export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** The channel a key's revocation is announced on (payload: the key id), to every process. */
+export const KEY_REVOCATIONS_CHANNEL = 'vinculo_keys';
+
+/**
+ * Announces a revocation; inside the revoking transaction, so it is delivered (to every process
+ * listening on the store, this one included) only once the revocation has committed.
+ */
+export async function notifyKeyRevoked(db: Db, id: string): Promise<void> {
+  await sql`select pg_notify(${KEY_REVOCATIONS_CHANNEL}, ${id})`.execute(db);
 }
