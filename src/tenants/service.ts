@@ -176,20 +176,21 @@ export class Tenants {
 
     const attempt = this.throttle.begin(client, id);
     if ('retryAfterMs' in attempt) throw throttled(attempt.retryAfterMs);
-    const key = await q.findApiKey(this.db, id);
-    // Unknown ids still cost a scrypt so timing does not reveal which ids exist.
-    const checked = await this.checks.run(() => {
+    const checked = await this.checks.run(async () => {
+      const key = await q.findApiKey(this.db, id);
       this.passwordChecks++;
-      return this.verify(password, key?.password_hash ?? DUMMY_HASH);
+      // Unknown ids still cost a scrypt so timing does not reveal which ids exist.
+      const ok = await this.verify(password, key?.password_hash ?? DUMMY_HASH);
+      return key && ok && !key.revoked_at ? key : null;
     });
     if (!checked) {
       // Not a failure of this caller's: too many checks are waiting, from anywhere.
       attempt.succeeded();
       throw throttled(1000);
     }
-    if (!key || !checked.value || key.revoked_at) return null;
+    if (!checked.value) return null;
     attempt.succeeded();
-    return this.remember(cacheKey, digest, toPrincipal(key), epoch);
+    return this.remember(cacheKey, digest, toPrincipal(checked.value), epoch);
   }
 
   private remember(cacheKey: string, digest: Buffer, principal: Principal, epoch: number): Principal {
