@@ -43,6 +43,12 @@ export interface Config {
    * host names, addresses and CIDRs. Link-local and metadata targets stay refused whatever it says.
    */
   readonly webhookAllow: readonly string[];
+  /**
+   * Failed secret-key checks allowed per minute, per client address and per key id, before 429
+   * (VINCULO_AUTH_FAILURES_PER_ADDRESS, VINCULO_AUTH_FAILURES_PER_KEY; 0: no limit).
+   */
+  readonly authFailuresPerAddress: number;
+  readonly authFailuresPerKey: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -118,6 +124,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     trustProxy: trustProxy(),
     webhookAllow: webhookAllow(),
+    authFailuresPerAddress: int('VINCULO_AUTH_FAILURES_PER_ADDRESS', 10, 0, 1_000_000),
+    authFailuresPerKey: int('VINCULO_AUTH_FAILURES_PER_KEY', 10, 0, 1_000_000),
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);

@@ -13,7 +13,7 @@ export class VinculoError extends Error {
       field?: string;
       /** Extra members of the error object (e.g. the 428 session). Never credentials. */
       extra?: Record<string, unknown>;
-      /** When to try again (a 429's `Retry-After` header), seconds. */
+      /** Seconds after which trying again can succeed (the HTTP `Retry-After` header). */
       retryAfterSeconds?: number;
     } = {},
   ) {
@@ -136,7 +136,7 @@ export const ERROR_CATALOGUE = {
     message: 'The request timed out, you can retry asking for less data by changing your query parameters',
   },
   token_required: { status: 428, message: 'A MFA token is required by the institution to login' },
-  too_many_requests: { status: 429, message: 'Too many requests, try again later.' },
+  too_many_requests: { status: 429, message: 'Request was throttled.' },
   unexpected_error: {
     status: 500,
     message:

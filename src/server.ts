@@ -93,7 +93,9 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
       maintenanceSeconds: Math.min(60, config.jobTimeoutSeconds),
       onError: (err, job) => log(err, job ? `job ${job.name} ${job.id} failed` : 'job queue error'),
     });
-    const tenants = new Tenants(store.db);
+    const tenants = new Tenants(store.db, {
+      throttle: { perAddress: config.authFailuresPerAddress, perKey: config.authFailuresPerKey, windowMs: 60_000 },
+    });
     const institutions = new Institutions(store.db, buildCatalogue(options.connectors ?? builtInConnectors));
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
@@ -129,6 +131,9 @@ export async function startWorkers(options: VinculoOptions, services: Services):
 
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const { store, services } = await openServices(options);
+  const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
+  // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
+  await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
   const app = await buildApp(services, { logger: options.logger, trustProxy: options.config.trustProxy });
   await startWorkers(options, services);
   return {
@@ -137,6 +142,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     services,
     async close() {
       await app.close();
+      await services.tenants.stopListening();
       await services.scheduler.stop();
       await services.queue.stop();
       await services.webhooks.stop();

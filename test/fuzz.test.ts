@@ -10,7 +10,7 @@ import { createLink } from './helpers/links.js';
  * Property-based fuzzing of every route over a real socket: random and mutated paths ids, query
  * strings, bodies, content types, auth and forwarded headers. Whatever arrives, the server answers
  * (no dropped connection), never with a 5xx; every 4xx is Belvo's error array with a 32-hex
- * request_id; a request without valid credentials gets 401 and nothing else; and another
+ * request_id; a request without valid credentials gets 401 (or, once throttled, 429) and nothing else; and another
  * tenant's links and data are exactly as they were.
  *
  * Seeded and printed: FUZZ_SEED=<n> replays a run, FUZZ_RUNS=<n> changes its length (default 1200
@@ -205,8 +205,15 @@ function checkAnswer(call: Call, res: { status: number; text: string; headers: h
   assert.ok(res.status < 500, `5xx: ${where}`);
   const underApi = call.path.startsWith('/api/') && !call.path.startsWith('/api/token');
   // Without valid credentials nothing runs: 401, or the router's 404 for a path no route serves
-  // (a 405 is told only to a caller with valid keys, as in Django REST framework).
-  if (underApi && call.auth !== 'a') assert.ok([401, 404].includes(res.status), `bad credentials must be 401: ${where}`);
+  // (a 405 is told only to a caller with valid keys, as in Django REST framework). The fuzz runs
+  // with the default authentication throttle: once this client address (or key A's id) has failed
+  // too often, a key pair that is not already verified gets 429 (with Retry-After) instead of a
+  // check; key A's own pair was verified by the fixture, so it is never throttled.
+  if (underApi && call.auth !== 'a') assert.ok([401, 404, 429].includes(res.status), `bad credentials must be 401 (or 429): ${where}`);
+  if (res.status === 429) {
+    assert.ok(['wrong_password', 'unknown_key'].includes(call.auth), `only unverified key pairs are throttled: ${where}`);
+    assert.match(String(res.headers['retry-after']), /^[1-9]\d*$/, `429 needs Retry-After: ${where}`);
+  }
   if (res.status < 400 || call.method === 'HEAD') return;
   const isJson = String(res.headers['content-type'] ?? '').startsWith('application/json');
   assert.ok(isJson, `4xx must be JSON: ${where}`);

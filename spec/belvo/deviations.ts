@@ -70,6 +70,23 @@ const errorsWith = (...alternatives: { code: string[]; message?: string }[]): Sc
   },
 });
 
+/** The authentication throttle's answer (no such component in Belvo's document). */
+const TOO_MANY_REQUESTS: Schema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 1,
+  items: {
+    type: 'object',
+    required: ['request_id', 'code', 'message'],
+    additionalProperties: false,
+    properties: {
+      request_id: { type: 'string', pattern: '^[a-f0-9]{32}$' },
+      code: { const: 'too_many_requests' },
+      message: { type: 'string', minLength: 1 },
+    },
+  },
+};
+
 /** `oneOf` → `anyOf`: the body must still match one of the same schemas, only not exactly one. */
 const anyOfInstead = (s: Schema): Schema => {
   if (!Array.isArray(s.oneOf)) throw new Error('deviation: expected a oneOf');
@@ -170,6 +187,23 @@ export const DEVIATIONS: readonly Deviation[] = [
     schema: errors('UnauthorizedError'),
     reason:
       'The same method without valid secret keys: 401 authentication_failed before the method is judged, as Django REST framework authenticates before it looks for a handler (Belvo tells a 405 only to a caller it knows).',
+  },
+  {
+    kind: 'undocumented-status',
+    method: '*',
+    path: /^\/api\//,
+    status: 429,
+    schema: TOO_MANY_REQUESTS,
+    reason:
+      "Vinculo's authentication throttle (src/tenants/throttle.ts): after too many failed secret-key checks from a client address or for a key id, any operation answers 429 too_many_requests with Retry-After before checking the keys. The document gives no 429 (Belvo's API guide lists none either).",
+  },
+  {
+    kind: 'undocumented-method',
+    method: '*',
+    path: /^\/api\//,
+    status: 429,
+    schema: TOO_MANY_REQUESTS,
+    reason: 'The same throttle on a method the document does not give: keys are checked before the method is judged (see the 401 above).',
   },
   {
     kind: 'undocumented-method',

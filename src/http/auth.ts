@@ -19,11 +19,15 @@ export function parseBasicAuth(header: string | undefined): { id: string; passwo
   return { id: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** onRequest hook: every API route needs a valid secret key pair. */
+/**
+ * onRequest hook: every API route needs a valid secret key pair. Failed checks are throttled per
+ * client address (`request.ip`, which follows VINCULO_TRUST_PROXY) and per key id: a throttled
+ * caller gets 429 too_many_requests with Retry-After (see Tenants.authenticate).
+ */
 export function basicAuth(tenants: Tenants) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const pair = parseBasicAuth(request.headers.authorization);
-    const principal = pair && (await tenants.authenticate(pair.id, pair.password));
+    const principal = pair && (await tenants.authenticate(pair.id, pair.password, request.ip));
     if (!principal) throw apiError('authentication_failed');
     request.principal = principal;
   };

@@ -103,7 +103,8 @@ export async function sendError(error: FastifyError, request: FastifyRequest, re
   }
   const status = statusOf(errors[0].code);
   if (status >= 500) reply.header('connection', 'close');
-  if (errors[0].options.retryAfterSeconds !== undefined) reply.header('retry-after', String(errors[0].options.retryAfterSeconds));
+  const retryAfter = errors[0].options.retryAfterSeconds;
+  if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   if (errors[0].code === 'request_too_large') await drainRequest(request);
   return reply.header('x-request-id', request.id).status(status).send(errors.map((e) => item(request, e)));
 }

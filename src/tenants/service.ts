@@ -1,9 +1,13 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { Store } from '../store/db.js';
 import * as q from '../store/queries/tenants.js';
-import { VinculoError } from '../errors.js';
+import { apiError, VinculoError } from '../errors.js';
+// The store's commit-time notification listener (one mechanism for webhooks and key revocations).
+import { CommitListener } from '../webhooks/wake.js';
 import { hashPassword, newPassword, verifyPassword } from './passwords.js';
+import { ConcurrencyLimit, DEFAULT_THROTTLE, FailureThrottle, type ThrottleLimits } from './throttle.js';
 
 /** Who is calling: the tenant (data boundary) and the key's user (links' `created_by`). */
 export interface Principal {
@@ -21,18 +25,64 @@ export interface CreatedKey {
   password: string;
 }
 
+export interface TenantsOptions {
+  /** How long a verified key pair is trusted without looking at the key again (default 60 s). */
+  cacheTtlMs?: number;
+  /** Failed checks allowed per client address / per key id (default 10 each per minute). */
+  throttle?: ThrottleLimits;
+  /** Password checks (scrypt) running at once (default 2), and waiting for their turn (default 64). */
+  maxConcurrentChecks?: number;
+  maxWaitingChecks?: number;
+  /** The password check (tests count or slow it). */
+  verify?: (password: string, stored: string) => Promise<boolean>;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  digest: Buffer;
+  principal: Principal;
+  until: number;
+}
+
+const MAX_CACHED = 10_000;
+
 /**
- * Tenants and their API keys. Verifying a password costs one scrypt (~35 ms), so a successful
- * check is remembered for `cacheTtlMs` by a SHA-256 of id+password: later requests cost a hash.
- * Revocation clears this process's cache at once; other processes notice within the TTL.
+ * Tenants and their API keys.
+ *
+ * Authentication cost: verifying a password costs one scrypt (~35–90 ms of the libuv pool), so
+ * - a verified pair is remembered by a SHA-256 of id+password: within `cacheTtlMs` a request costs
+ *   that hash; after it, one query (is the key still active?) and no scrypt, since a key's
+ *   password never changes;
+ * - remembered pairs are never throttled; anything else first passes the failure throttle (per
+ *   client address and per key id, see ./throttle.ts), which answers 429 without any scrypt, and
+ *   then waits for one of a few scrypt slots.
+ *
+ * Revocation drops the key from this process's cache at once and NOTIFYs (in the revoking
+ * transaction) every process listening on the store (`listenForRevocations`), which drop it too.
  */
 export class Tenants {
-  private cache = new Map<string, { digest: Buffer; principal: Principal; until: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly throttle: FailureThrottle;
+  private readonly checks: ConcurrencyLimit;
+  private readonly verify: (password: string, stored: string) => Promise<boolean>;
+  private readonly now: () => number;
+  private readonly cacheTtlMs: number;
+  /** Bumped whenever cached keys are dropped: a check that began before must not cache its result. */
+  private epoch = 0;
+  private listener?: CommitListener;
+  /** Password checks (scrypt) this instance has run for authentication. */
+  passwordChecks = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly cacheTtlMs = 60_000,
-  ) {}
+    options: TenantsOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+    this.verify = options.verify ?? verifyPassword;
+    this.throttle = new FailureThrottle(options.throttle ?? DEFAULT_THROTTLE, this.now);
+    this.checks = new ConcurrencyLimit(options.maxConcurrentChecks ?? 2, options.maxWaitingChecks ?? 64);
+  }
 
   async createKey(options: { tenant?: string; id?: string; password?: string } = {}): Promise<CreatedKey> {
     const tenantName = options.tenant ?? 'default';
@@ -70,24 +120,85 @@ export class Tenants {
   }
 
   async revokeKey(id: string): Promise<boolean> {
-    for (const [k, v] of this.cache) if (v.principal.keyId === id) this.cache.delete(k);
-    return q.revokeApiKey(this.db, id);
+    this.forget(id);
+    return this.db.transaction().execute(async (tx) => {
+      const revoked = await q.revokeApiKey(tx, id);
+      if (revoked) await q.notifyKeyRevoked(tx, id);
+      return revoked;
+    });
   }
 
-  /** The principal for a key pair, or null. Constant-time comparisons only. */
-  async authenticate(id: string, password: string): Promise<Principal | null> {
+  /**
+   * Drops revoked keys from the cache as every process's revocations commit (PostgreSQL
+   * LISTEN/NOTIFY on a dedicated connection, reconnecting; PGlite's own listener). Whatever was
+   * revoked while the connection was down is covered by dropping the whole cache on (re)connect.
+   */
+  async listenForRevocations(store: Store, onError: (err: unknown) => void): Promise<void> {
+    if (this.listener) return;
+    this.listener = new CommitListener(store, q.KEY_REVOCATIONS_CHANNEL, (id) => this.forget(id || null), onError);
+    await this.listener.start();
+  }
+
+  async stopListening(): Promise<void> {
+    await this.listener?.stop();
+    this.listener = undefined;
+  }
+
+  /** Forgets the cached checks of key `id` (null: of every key). */
+  forget(id: string | null): void {
+    this.epoch++;
+    if (id === null) this.cache.clear();
+    else for (const [k, v] of this.cache) if (v.principal.keyId === id) this.cache.delete(k);
+  }
+
+  /**
+   * The principal for a key pair, or null. Constant-time comparisons only. `client` is the
+   * caller's address for the failure throttle (null: counted by key id only). Throws
+   * `too_many_requests` (with `retryAfterSeconds`) instead of checking when throttled.
+   */
+  async authenticate(id: string, password: string, client: string | null = null): Promise<Principal | null> {
     const digest = createHash('sha256').update(id).update('\0').update(password).digest();
     const cacheKey = `${id}\0${digest.toString('base64')}`;
     const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > Date.now() && timingSafeEqual(hit.digest, digest)) return hit.principal;
+    const known = hit !== undefined && timingSafeEqual(hit.digest, digest);
+    if (known && hit.until > this.now()) return hit.principal;
+    const epoch = this.epoch;
 
-    const key = await q.findApiKey(this.db, id);
-    // Unknown ids still cost a scrypt so timing does not reveal which ids exist.
-    const ok = await verifyPassword(password, key?.password_hash ?? DUMMY_HASH);
-    if (!key || !ok || key.revoked_at) return null;
-    const principal = toPrincipal(key);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(cacheKey, { digest, principal, until: Date.now() + this.cacheTtlMs });
+    if (known) {
+      // Verified before and a key's password never changes: only whether it is still active.
+      const key = await q.findApiKey(this.db, id);
+      if (!key || key.revoked_at) {
+        this.cache.delete(cacheKey);
+        return null;
+      }
+      return this.remember(cacheKey, digest, toPrincipal(key), epoch);
+    }
+
+    const attempt = this.throttle.begin(client, id);
+    if ('retryAfterMs' in attempt) throw throttled(attempt.retryAfterMs);
+    const checked = await this.checks.run(async () => {
+      const key = await q.findApiKey(this.db, id);
+      this.passwordChecks++;
+      // Unknown ids still cost a scrypt so timing does not reveal which ids exist.
+      const ok = await this.verify(password, key?.password_hash ?? DUMMY_HASH);
+      return key && ok && !key.revoked_at ? key : null;
+    });
+    if (!checked) {
+      // Not a failure of this caller's: too many checks are waiting, from anywhere.
+      attempt.succeeded();
+      throw throttled(1000);
+    }
+    if (!checked.value) return null;
+    attempt.succeeded();
+    return this.remember(cacheKey, digest, toPrincipal(checked.value), epoch);
+  }
+
+  private remember(cacheKey: string, digest: Buffer, principal: Principal, epoch: number): Principal {
+    // A revocation seen meanwhile may be this key's: answer this request, cache nothing.
+    if (epoch !== this.epoch) return principal;
+    this.cache.delete(cacheKey);
+    this.cache.set(cacheKey, { digest, principal, until: this.now() + this.cacheTtlMs });
+    while (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     return principal;
   }
 
@@ -99,6 +210,13 @@ export class Tenants {
     const key = await q.findApiKey(this.db, id);
     return key && !key.revoked_at ? toPrincipal(key) : null;
   }
+}
+
+function throttled(retryAfterMs: number): VinculoError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return apiError('too_many_requests', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    retryAfterSeconds: seconds,
+  });
 }
 
 function toPrincipal(key: NonNullable<Awaited<ReturnType<typeof q.findApiKey>>>): Principal {

@@ -6,7 +6,6 @@ const SECRET = 'Very-Secret-Pa55word!';
 
 describeStores('links: security', (h) => {
   it('every route needs valid secret keys: 401 authentication_failed', async () => {
-    const c = await h().newClient();
     const routes: [string, string][] = [
       ['GET', '/api/'],
       ['GET', '/api/links/'],
@@ -19,16 +18,19 @@ describeStores('links: security', (h) => {
       ['GET', '/api/institutions/'],
       ['GET', '/api/institutions/1/'],
     ];
-    const bad = [
-      {},
-      { authorization: `Basic ${Buffer.from(`${c.id}:nope`).toString('base64')}` },
-      { authorization: `Basic ${Buffer.from(`nobody:${c.password}`).toString('base64')}` },
-      { authorization: 'Bearer abc' },
-      { authorization: 'Basic !!!' },
-    ];
-    for (const [method, url] of routes) {
+    // Each route from its own client address, with its own key: these are failed checks, and
+    // more than 10 from one address or on one key id in a minute would be throttled (429).
+    for (const [i, [method, url]] of routes.entries()) {
+      const c = await h().newClient();
+      const bad = [
+        {},
+        { authorization: `Basic ${Buffer.from(`${c.id}:nope`).toString('base64')}` },
+        { authorization: `Basic ${Buffer.from(`nobody-${i}:${c.password}`).toString('base64')}` },
+        { authorization: 'Bearer abc' },
+        { authorization: 'Basic !!!' },
+      ];
       for (const headers of bad) {
-        const res = await h().vinculo.app.inject({ method: method as 'GET', url, headers });
+        const res = await h().vinculo.app.inject({ method: method as 'GET', url, headers, remoteAddress: `10.66.0.${i + 1}` });
         assert.equal(res.statusCode, 401, `${method} ${url}`);
         const [err] = res.json();
         assert.equal(err.code, 'authentication_failed');

@@ -55,8 +55,12 @@ describeStores(
     };
 
     it('every route needs valid secret keys (401); other methods are 405', async () => {
-      const bad = { authorization: `Basic ${Buffer.from(`${c.id}:nope`).toString('base64')}` };
-      for (const path of BANK_RESOURCES) {
+      for (const [i, path] of BANK_RESOURCES.entries()) {
+        // A key and a client address per resource: more than 10 failed checks from one address or on
+        // one key id in a minute would be throttled (429).
+        const other = await h().newClient();
+        const bad = { authorization: `Basic ${Buffer.from(`${other.id}:nope`).toString('base64')}` };
+        const remoteAddress = `10.67.0.${i + 1}`;
         for (const [method, url] of [
           ['GET', `/api/${path}/`],
           ['POST', `/api/${path}/`],
@@ -65,7 +69,7 @@ describeStores(
           ['DELETE', `/api/${path}/${NO_SUCH_ID}/`],
         ]) {
           for (const headers of [{}, bad]) {
-            const res = await h().vinculo.app.inject({ method: method as 'GET', url, headers });
+            const res = await h().vinculo.app.inject({ method: method as 'GET', url, headers, remoteAddress });
             assert.equal(res.statusCode, 401, `${method} ${url}`);
             assert.equal(res.json()[0].code, 'authentication_failed');
           }
@@ -73,7 +77,7 @@ describeStores(
         // A method the route lacks, without valid keys: 401 first (Django REST framework authenticates
         // before it judges the method), whatever the body, which is never read.
         for (const headers of [{}, bad, { authorization: 'Bearer a.b.c' }]) {
-          const res = await h().vinculo.app.inject({ method: 'PUT', url: `/api/${path}/`, headers: { ...headers, 'content-type': 'application/json' }, payload: '\u0000{' });
+          const res = await h().vinculo.app.inject({ method: 'PUT', url: `/api/${path}/`, headers: { ...headers, 'content-type': 'application/json' }, payload: '\u0000{', remoteAddress });
           assert.equal(res.statusCode, 401, `PUT /api/${path}/ ${res.body}`);
         }
         const put = await c.request('PUT', `/api/${path}/`, { link });

@@ -84,3 +84,13 @@ export async function advanceTenantClock(db: Db, tenantId: string, ms: number): 
  */
 export const tenantNow = (now: Date, tenant = 't') =>
   sql`(${now}::timestamptz + ${sql.ref(`${tenant}.clock_offset_ms`)} * interval '1 millisecond')`;
+/** The channel a key's revocation is announced on (payload: the key id), to every process. */
+export const KEY_REVOCATIONS_CHANNEL = 'vinculo_keys';
+
+/**
+ * Announces a revocation; inside the revoking transaction, so it is delivered (to every process
+ * listening on the store, this one included) only once the revocation has committed.
+ */
+export async function notifyKeyRevoked(db: Db, id: string): Promise<void> {
+  await sql`select pg_notify(${KEY_REVOCATIONS_CHANNEL}, ${id})`.execute(db);
+}
