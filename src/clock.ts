@@ -14,14 +14,18 @@ import type { Database } from './store/schema.js';
  * serves every tenant. Webhook signature timestamps stay on real time: receivers reject skew.
  */
 export interface Clock {
-  now(tenantId: string): Promise<Date>;
+  /**
+   * The tenant's now. Inside a transaction pass it as `db`: the embedded store has one
+   * connection, so a read outside the transaction would wait for it forever.
+   */
+  now(tenantId: string, db?: Kysely<Database>): Promise<Date>;
 }
 
 export class SandboxClocks implements Clock {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async now(tenantId: string): Promise<Date> {
-    const offset = await tenantClockOffset(this.db, tenantId);
+  async now(tenantId: string, db: Kysely<Database> = this.db): Promise<Date> {
+    const offset = await tenantClockOffset(db, tenantId);
     return new Date(Date.now() + offset);
   }
 

@@ -36,4 +36,18 @@ describe('config', () => {
     assert.deepEqual(c.bootstrapKey, { id: 'boot', password: 'a-long-password' });
     assert.deepEqual(c.sandboxDown, ['a_mx_retail', 'b_mx_retail']);
   });
+  it('the sandbox: on in development, off under NODE_ENV=production unless turned on; strict booleans', () => {
+    const key = { VINCULO_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const dev = loadConfig({});
+    assert.deepEqual([dev.sandbox, dev.sandboxInstitutions], [true, true]);
+    const prod = loadConfig({ NODE_ENV: 'production', ...key });
+    assert.deepEqual([prod.sandbox, prod.sandboxInstitutions], [false, false]);
+    const institutionsOnly = loadConfig({ NODE_ENV: 'production', VINCULO_SANDBOX_INSTITUTIONS: 'true', ...key });
+    assert.deepEqual([institutionsOnly.sandbox, institutionsOnly.sandboxInstitutions], [false, true]);
+    const on = loadConfig({ NODE_ENV: 'production', VINCULO_SANDBOX: 'TRUE', ...key });
+    assert.deepEqual([on.sandbox, on.sandboxInstitutions], [true, true]);
+    assert.equal(loadConfig({ VINCULO_SANDBOX: 'false' }).sandbox, false);
+    assert.throws(() => loadConfig({ VINCULO_SANDBOX: 'no' }), /VINCULO_SANDBOX must be true or false/);
+    assert.equal(loadConfig({}).unconfirmedLinkDays, 7);
+  });
 });

@@ -24,8 +24,13 @@ export interface Config {
   readonly mfaSessionTtl: number;
   /** Links left `unconfirmed` (MFA never answered) are deleted after this many days (VINCULO_UNCONFIRMED_LINK_DAYS). */
   readonly unconfirmedLinkDays: number;
-  /** Sandbox controls (`/sandbox/...`) and the virtual clock; off with VINCULO_SANDBOX=false. */
+  /**
+   * Sandbox controls (`/sandbox/...`) and the per-tenant virtual clocks (VINCULO_SANDBOX): on by
+   * default, off by default under NODE_ENV=production (turning it on there is warned about).
+   */
   readonly sandbox: boolean;
+  /** The built-in sandbox institutions are in the catalogue: with the sandbox, or VINCULO_SANDBOX_INSTITUTIONS=true. */
+  readonly sandboxInstitutions: boolean;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
   readonly jobPollSeconds: number;
   /** This process runs background workers too (VINCULO_WORKERS; false: an API-only process). */
@@ -93,6 +98,15 @@ export function loadConfig(env: Env = process.env): Config {
     return Object.freeze(entries);
   };
 
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false`);
+    return raw === 'true';
+  };
+  const production = env.NODE_ENV === 'production';
+  const sandbox = bool('VINCULO_SANDBOX', !production);
+
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must start with postgres://');
 
@@ -108,7 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     port: int('PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
-    production: env.NODE_ENV === 'production',
+    production,
     dataDir: resolve(env.VINCULO_DATA_DIR?.trim() || './data'),
     databaseUrl,
     bootstrapKey: keyId && keyPassword ? { id: keyId, password: keyPassword } : null,
@@ -117,7 +131,8 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxDown: list('VINCULO_SANDBOX_DOWN'),
     mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
     unconfirmedLinkDays: int('VINCULO_UNCONFIRMED_LINK_DAYS', 7, 1, 3650),
-    sandbox: env.VINCULO_SANDBOX?.trim().toLowerCase() !== 'false',
+    sandbox: sandbox,
+    sandboxInstitutions: sandbox || bool('VINCULO_SANDBOX_INSTITUTIONS', false),
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),

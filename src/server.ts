@@ -84,6 +84,11 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
         warn: options.warn ?? ((m) => process.emitWarning(m)),
       }),
     );
+    if (config.production && config.sandbox) {
+      (options.warn ?? ((m) => process.emitWarning(m)))(
+        'VINCULO_SANDBOX is on under NODE_ENV=production: any API key can move its clock, take institutions down and fire webhooks',
+      );
+    }
     const clock = config.sandbox ? new SandboxClocks(store.db) : null;
     const now = clock ?? systemClock;
     const queue: Queue = createJobQueue<Jobs>(store, {
@@ -96,7 +101,9 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const tenants = new Tenants(store.db, {
       throttle: { perAddress: config.authFailuresPerAddress, perKey: config.authFailuresPerKey, windowMs: 60_000 },
     });
-    const institutions = new Institutions(store.db, buildCatalogue(options.connectors ?? builtInConnectors));
+    // Production answers no sandbox institution unless the operator asks for them.
+    const connectors = options.connectors ?? (config.sandboxInstitutions ? builtInConnectors : []);
+    const institutions = new Institutions(store.db, buildCatalogue(connectors));
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
     const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));

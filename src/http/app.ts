@@ -50,8 +50,12 @@ export interface RouteEntry {
 
 const ROUTE_TABLES = new WeakMap<FastifyInstance, readonly RouteEntry[]>();
 
-/** Paths behind Basic auth: the API and the sandbox controls, not the widget's token routes. */
-const needsSecretKeys = (path: string) => (path.startsWith('/api/') && !/^\/api\/token(\/|$)/.test(path)) || path.startsWith('/sandbox/');
+/**
+ * Paths behind Basic auth: the API and (when on) the sandbox controls, not the widget's token
+ * routes. With the sandbox off, `/sandbox/` is as unknown as any other path: a plain 404.
+ */
+const secretKeyPaths = (sandbox: boolean) => (path: string) =>
+  (path.startsWith('/api/') && !/^\/api\/token(\/|$)/.test(path)) || (sandbox && path.startsWith('/sandbox/'));
 
 /** Every route the app serves (for the 405 answer, and for tests that must cover every route). */
 export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
@@ -87,6 +91,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   registerJsonParser(app);
   registerNulGuard(app);
   const authenticate = basicAuth(services.tenants);
+  const needsSecretKeys = secretKeyPaths(services.sandbox !== null);
 
   // Unknown path → 404; known path with another method → 405 (fastify alone says 404 to both).
   // Answered in onRequest, before any body is read: a request no route serves parses nothing, so

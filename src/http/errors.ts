@@ -30,8 +30,13 @@ function fromValidation(error: FastifyError): VinculoError[] {
   const out = new Map<string, VinculoError>();
   for (const v of error.validation ?? []) {
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    const field =
-      v.keyword === 'required' ? [path, (v.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.') : path;
+    const child =
+      v.keyword === 'required'
+        ? (v.params as { missingProperty: string }).missingProperty
+        : v.keyword === 'additionalProperties'
+          ? (v.params as { additionalProperty: string }).additionalProperty
+          : '';
+    const field = [path, child].filter(Boolean).join('.');
     if (out.has(field)) continue;
     if (field === '' && v.keyword === 'type') {
       out.set(field, apiError('parse_error', 'The request body must be a JSON object.'));
@@ -40,6 +45,7 @@ function fromValidation(error: FastifyError): VinculoError[] {
     const data = (v as { data?: unknown }).data;
     let e: VinculoError;
     if (v.keyword === 'required') e = fieldError.required(field);
+    else if (v.keyword === 'additionalProperties') e = fieldError.invalid(field, 'This field is not accepted here.');
     else if (data === null) e = fieldError.null(field);
     else if (v.keyword === 'minLength' && data === '') e = fieldError.blank(field);
     else if (v.keyword === 'minLength') e = fieldError.minLength(field, (v.params as { limit: number }).limit);

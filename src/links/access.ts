@@ -126,7 +126,7 @@ export class LinkAccess {
       link_id: linkId,
       tenant_id: p.tenantId,
       purpose,
-      expires_at: new Date((await this.clock.now(p.tenantId)).getTime() + this.options.mfaSessionTtl * 1000),
+      expires_at: new Date((await this.clock.now(p.tenantId, db)).getTime() + this.options.mfaSessionTtl * 1000),
       ...this.vault.sealJson(secrets, sessionAad(id, linkId)),
     });
     return id;

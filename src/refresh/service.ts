@@ -71,7 +71,7 @@ export class Refreshes implements LinkLifecycle {
       return;
     }
     if (before.access_mode === 'recurrent' && before.refresh_rate === after.refresh_rate) return;
-    const [y, m, d] = ymd(await this.clock.now(after.tenant_id));
+    const [y, m, d] = ymd(await this.clock.now(after.tenant_id, tx));
     const tomorrow = new Date(Date.UTC(y, m, d + 1));
     await links.updateLink(tx, after.id, this.firstPlan(after, tomorrow));
   }

@@ -261,7 +261,7 @@ export class Webhooks {
    */
   async emit(db: Kysely<Database>, event: WebhookEvent): Promise<string> {
     const queue = this.requireQueue();
-    const now = await this.options.clock.now(event.tenantId);
+    const now = await this.options.clock.now(event.tenantId, db);
     const envelope: WebhookEnvelope = {
       webhook_id: randomBytes(16).toString('hex'),
       webhook_type: event.webhookType,

@@ -312,6 +312,45 @@ describeStores('widget: tokens and the widget API', (h) => {
     assertError(await widget(access, 'POST', '/widget/api/links/', { institution: 'narnia_mx_retail', username: 'x', password: 'y' }), 400, 'does_not_exist', 'institution');
   });
 
+  it("takes exactly the login form and the page's access_mode/external_id; link options only from the token", async () => {
+    const c = await h().newClient();
+    const { access } = await tokens(c, { credentials_storage: 'nostore', fetch_resources: ['ACCOUNTS'] });
+    const linksOf = async () => (await c.request('GET', '/api/links/')).body.count;
+    for (const [field, value] of Object.entries({
+      credentials_storage: 'store',
+      stale_in: '10d',
+      fetch_resources: ['OWNERS'],
+      refresh_rate: '6h',
+      fetch_historical: false,
+      certificate: 'cert',
+      private_key: 'key',
+      anything: 1,
+    })) {
+      assertError(await register(access, 'user_valid', { [field]: value }), 400, 'invalid', field);
+    }
+    // A credential field the chosen institution's form does not have is refused too.
+    assertError(await register(access, 'user_valid', { username2: 'second' }), 400, 'invalid', 'username2');
+    assert.equal(await linksOf(), 0, 'nothing was registered');
+
+    const ok = await register(access, 'user_valid', { access_mode: 'single', external_id: 'from-the-page' });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const link = (await c.request('GET', `/api/links/${ok.body.id}/`)).body;
+    assert.equal(link.credentials_storage, 'nostore', "the token's pinned option");
+    assert.deepEqual(link.fetch_resources, ['ACCOUNTS']);
+    assert.deepEqual([link.access_mode, link.external_id], ['single', 'from-the-page']);
+
+    // Resume and update mode are as strict.
+    const second = (await tokens(c)).access;
+    const mfa = await register(second, 'mfa_strict');
+    assert.equal(mfa.status, 428);
+    const resume = { session: mfa.body[0].session, link: mfa.body[0].link, token: '123456' };
+    assertError(await widget(second, 'PATCH', '/widget/api/links/', { ...resume, save_data: true }), 400, 'invalid', 'save_data');
+    assert.equal((await widget(second, 'PATCH', '/widget/api/links/', resume)).status, 200);
+    const linkId = await createLink(c, 'bound_strict');
+    const bound = await tokens(c, { link_id: linkId });
+    assertError(await widget(bound.access, 'PUT', `/widget/api/links/${linkId}/`, { password: 'p', certificate: 'c' }), 400, 'invalid', 'certificate');
+  });
+
   it("lists institutions by country, Belvo's or the catalogue's types, and names", async () => {
     const c = await h().newClient();
     const { access } = await tokens(c);

@@ -21,7 +21,15 @@ export type TokenBody = Static<typeof TokenBody>;
 export const RefreshBody = Type.Object({ refresh: Type.String({ minLength: 1, maxLength: 4096 }) });
 export type RefreshBody = Static<typeof RefreshBody>;
 
-/** What the widget's login form sends: the institution's form fields, plus the widget's own options. */
+/**
+ * What the widget's login form sends: the institution's form fields, plus the page's own
+ * `access_mode` and `external_id` (Belvo's widget configuration). Nothing else: the end user
+ * holds the page, so link options (storage, resources, refresh rate) come only from the token,
+ * and an unknown field is a 400 naming it. The service also refuses form fields the chosen
+ * institution does not have.
+ */
+const strict = { additionalProperties: false } as const;
+
 export const WidgetRegisterBody = Type.Pick(RegisterLinkBody, [
   'institution',
   'username',
@@ -32,13 +40,13 @@ export const WidgetRegisterBody = Type.Pick(RegisterLinkBody, [
   'username_type',
   'access_mode',
   'external_id',
-]);
+], strict);
 export type WidgetRegisterBody = Static<typeof WidgetRegisterBody>;
 
-export const WidgetResumeBody = ResumeBody;
+export const WidgetResumeBody = Type.Object(ResumeBody.properties, strict);
 export type WidgetResumeBody = Static<typeof WidgetResumeBody>;
 
-export const WidgetUpdateBody = Type.Pick(UpdateLinkBody, ['password', 'password2', 'username_type', 'token']);
+export const WidgetUpdateBody = Type.Pick(UpdateLinkBody, ['password', 'password2', 'username_type', 'token'], strict);
 export type WidgetUpdateBody = Static<typeof WidgetUpdateBody>;
 
 /** `GET /widget/api/institutions/`: the hosted widget's own query parameters. */

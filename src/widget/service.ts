@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
 import { apiError, fieldError, TooManySessionsError, ValidationErrors, VinculoError } from '../errors.js';
 import type { InstitutionJson, Institutions } from '../institutions/service.js';
 import type { Link, RegisterLinkBody } from '../links/schema.js';
@@ -215,8 +216,24 @@ export class WidgetService {
   async register(ctx: WidgetContext, body: WidgetRegisterBody): Promise<Link> {
     this.require(ctx, 'write_links');
     if (ctx.session.link_id) throw apiError('permission_denied', 'This token is for updating one link; it cannot create links');
+    await this.checkLoginForm(ctx, body);
     const options = ctx.session.link_options as Pick<RegisterLinkBody, 'credentials_storage' | 'stale_in' | 'fetch_resources'>;
     return this.connect(ctx, () => this.track(ctx, () => this.links.register(ctx.principal, { ...body, ...options })));
+  }
+
+  /**
+   * The page sends the chosen institution's login form: a credential field that form does not
+   * have is refused by name (the API would ignore it; the widget takes exactly the form). An
+   * unknown institution is left to the registration, which names it.
+   */
+  private async checkLoginForm(ctx: WidgetContext, body: WidgetRegisterBody): Promise<void> {
+    const inst = await this.institutions.get(ctx.principal.tenantId, body.institution).catch(() => null);
+    if (!inst) return;
+    const inForm = new Set(inst.form_fields.map((f) => f.name));
+    const stray = CREDENTIAL_FIELDS.filter((name) => body[name] !== undefined && !inForm.has(name));
+    if (stray.length) {
+      throw new ValidationErrors(stray.map((name) => fieldError.invalid(name, `The login form of ${inst.name} has no such field.`)));
+    }
   }
 
   /** Answers the MFA challenge of this session's registration or update. */

@@ -29,6 +29,8 @@ export interface Harness {
   vinculo: Vinculo;
   /** Every log line the server wrote (for "credentials never logged" checks). */
   logs: string[];
+  /** Every warning the server gave at start (configuration it considers unsafe). */
+  warnings: string[];
   /** http://127.0.0.1:PORT once `listen()` was called (SDK tests). */
   baseUrl: string;
   listen(): Promise<string>;
@@ -145,12 +147,20 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     VINCULO_JOB_POLL_SECONDS: '0.5',
     ...env,
   });
-  const vinculo = await createVinculo({ config, logger, store: await freshStore(store), workers: options.workers ?? false });
+  const warnings: string[] = [];
+  const vinculo = await createVinculo({
+    config,
+    logger,
+    store: await freshStore(store),
+    workers: options.workers ?? false,
+    warn: (m) => warnings.push(m),
+  });
   const checks = watchConformance(vinculo.app);
   const harness: Harness = {
     store,
     vinculo,
     logs,
+    warnings,
     baseUrl: '',
     async listen() {
       await vinculo.app.listen({ port: 0, host: '127.0.0.1' });

@@ -42,7 +42,8 @@ export async function syncInstitutions(
         .execute();
     }
     const names = definitions.map((d) => d.name);
-    if (names.length) await tx.deleteFrom('institutions').where('name', 'not in', names).execute();
+    // An empty catalogue (production without sandbox institutions) keeps no row either.
+    await tx.deleteFrom('institutions').$if(names.length > 0, (q) => q.where('name', 'not in', names)).execute();
   });
 }
 
