@@ -64,6 +64,22 @@ describeStores(
       assert.equal(checks(), before, 'a throttled attempt runs no password check');
     });
 
+    it('POST /api/token/ (the key pair in the body) is throttled by the same counts', async () => {
+      const address = newAddress();
+      const token = (id: string) =>
+        h().vinculo.app.inject({
+          method: 'POST',
+          url: '/api/token/',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+          payload: JSON.stringify({ id, password: 'wrong-password', scopes: 'read_institutions,write_links' }),
+        });
+      for (let i = 0; i < 10; i++) assert.equal((await token(`nobody-${address}-${i}`)).statusCode, 401, `attempt ${i + 1}`);
+      const before = checks();
+      const res = await token(`nobody-${address}-x`);
+      assertThrottled({ status: res.statusCode, body: res.json(), headers: res.headers as Response['headers'] });
+      assert.equal(checks(), before, 'no scrypt once throttled');
+    });
+
     it('the right key from another address still works', async () => {
       const address = newAddress();
       for (let i = 0; i < 11; i++) await attempt(h(), basic(`nobody-${address}-${i}`, 'x'), address);

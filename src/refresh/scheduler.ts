@@ -6,14 +6,15 @@ import type { Database } from '../store/schema.js';
 
 /** Work whose due times live in the store on each tenant's clock (webhook retries). */
 export interface DueWork {
-  /** Sends what is due; `now` is real time, to which each tenant's clock offset is added. */
-  sendDue(now: Date): Promise<number>;
+  /** Sends what is due; `now` is real time, to which each tenant's clock offset is added. Returns each one's tenant. */
+  sendDue(now: Date): Promise<string[]>;
 }
 
 export interface TickResult {
-  /** Ids of the refresh jobs this pass sent. */
-  refreshJobs: string[];
-  deliveries: number;
+  /** The refresh jobs this pass sent, each with its link's tenant. */
+  refreshJobs: { job: string; tenantId: string }[];
+  /** The tenant of each webhook retry this pass sent. */
+  deliveries: string[];
   expiredCredentials: number;
   staleObjects: number;
   expiredSessions: number;
@@ -54,19 +55,19 @@ export class Scheduler {
 
   async tick(housekeeping = false): Promise<TickResult> {
     const now = new Date();
-    const refreshJobs: string[] = [];
+    const refreshJobs: TickResult['refreshJobs'] = [];
     for (;;) {
       const sent = await this.db.transaction().execute(async (tx) => {
-        const ids = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, BATCH);
-        const jobs: string[] = [];
-        for (const linkId of ids) {
-          const job = await this.queue.send('link-refresh', { linkId, reason: 'scheduled' }, { db: tx });
-          if (job) jobs.push(job);
+        const claimed = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, BATCH);
+        const jobs: TickResult['refreshJobs'] = [];
+        for (const link of claimed) {
+          const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'scheduled' }, { db: tx });
+          if (job) jobs.push({ job, tenantId: link.tenant_id });
         }
-        return { ids, jobs };
+        return { claimed: claimed.length, jobs };
       });
       refreshJobs.push(...sent.jobs);
-      if (sent.ids.length < BATCH) break;
+      if (sent.claimed < BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
     const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0 };
@@ -78,8 +79,8 @@ export class Scheduler {
       kept.expiredSessions = await deleteExpiredMfaSessions(this.db, now);
       kept.abandonedLinks = await deleteAbandonedLinks(this.db, now, this.options.abandonedLinkMs);
     }
-    let deliveries = 0;
-    for (const work of this.dueWork) deliveries += await work.sendDue(now);
+    const deliveries: string[] = [];
+    for (const work of this.dueWork) deliveries.push(...(await work.sendDue(now)));
     return { refreshJobs, deliveries, ...kept };
   }
 
@@ -102,16 +103,20 @@ export class Scheduler {
   /**
    * Runs everything due now and waits for it: ticks, waits for the refresh jobs each tick sent,
    * and ticks again until nothing more is due (a refresh reschedules its link in the future, so
-   * this ends). For the sandbox clock and tests.
+   * this ends). For the sandbox clock and tests. Given `tenantId`, the passes still serve every
+   * tenant (what is due is due) but only that tenant's work is waited for and returned: one
+   * tenant's advance neither waits on nor learns about another's refreshes.
    */
-  async runDue(maxPasses = 50): Promise<TickResult[]> {
+  async runDue(tenantId?: string, maxPasses = 50): Promise<TickResult[]> {
     const passes: TickResult[] = [];
     while (this.pass) await this.pass;
+    const mine = <T>(items: T[], tenantOf: (item: T) => string) => (tenantId ? items.filter((i) => tenantOf(i) === tenantId) : items);
     for (let i = 0; i < maxPasses; i++) {
       const r = await this.tick(i === 0);
-      passes.push(r);
-      if (!r.refreshJobs.length && !r.deliveries) break;
-      await waitForJobs(this.queue, 'link-refresh', r.refreshJobs);
+      const own = { ...r, refreshJobs: mine(r.refreshJobs, (j) => j.tenantId), deliveries: mine(r.deliveries, (t) => t) };
+      passes.push(own);
+      if (!own.refreshJobs.length && !own.deliveries.length) break;
+      await waitForJobs(this.queue, 'link-refresh', own.refreshJobs.map((j) => j.job));
     }
     return passes;
   }

@@ -99,11 +99,11 @@ export class Sandbox {
   /** Moves the caller's clock and runs every refresh, retry and expiry that became due. */
   async advance(p: Principal, seconds: number) {
     await this.clock.advance(p.tenantId, seconds);
-    const passes = await this.scheduler.runDue();
+    const passes = await this.scheduler.runDue(p.tenantId);
     return {
       ...(await this.clockNow(p)),
       refreshes: passes.reduce((n, r) => n + r.refreshJobs.length, 0),
-      deliveries: passes.reduce((n, r) => n + r.deliveries, 0),
+      deliveries: passes.reduce((n, r) => n + r.deliveries.length, 0),
     };
   }
 }

@@ -55,6 +55,17 @@ describeStores('sandbox state per tenant', (h) => {
     assert.equal((await a.request('POST', '/sandbox/institutions/no_such_bank/status/', { status: 'down' })).status, 404);
   });
 
+  it("one tenant's advance neither waits for nor counts another's due refreshes", async () => {
+    const [a, b] = [await h().newClient(), await h().newClient()];
+    const linkB = await createLink(b, 'user_valid', { extra: { access_mode: 'recurrent' } });
+    // Due in real time, so due on every clock: the pass claims it whoever advances.
+    await db().updateTable('links').set({ next_refresh_at: new Date(Date.now() - 1000) }).where('id', '=', linkB).execute();
+    const moved = await advance(a, 1); // no workers run here: waiting on B's job would be a 408
+    assert.deepEqual([moved.refreshes, moved.deliveries], [0, 0]);
+    const claimed = await db().selectFrom('links').select('next_refresh_at').where('id', '=', linkB).executeTakeFirstOrThrow();
+    assert.ok(claimed.next_refresh_at!.getTime() > Date.now(), "B's refresh was claimed by the same pass");
+  });
+
   it('an expired MFA session of a nostore link leaves nothing sealed; an abandoned unconfirmed link is deleted', async () => {
     const c = await h().newClient();
     const body = { institution: 'erebor_mx_retail', username: 'mfa_nostore', password: 'pass_valid', credentials_storage: 'nostore', access_mode: 'single' };

@@ -159,7 +159,7 @@ describeStores('webhooks: delivery', (h) => {
       const wait = Date.parse(failed.next_attempt_at) - (await services().clock!.now(tenantId)).getTime();
       assert.ok(wait > 25 * SECOND && wait <= 30 * SECOND, `first retry in ${wait} ms`);
       // Not due yet: nothing is sent.
-      assert.equal(await services().webhooks.sendDue(new Date()), 0);
+      assert.deepEqual(await services().webhooks.sendDue(new Date()), []);
       await advance(31);
       const done = await waitFor('the retry delivered', async () => {
         const d = await delivery(webhookId);

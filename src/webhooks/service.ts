@@ -318,20 +318,20 @@ export class Webhooks {
   }
 
   /**
-   * Sends the jobs of every retry due on its tenant's clock (`now`: real time); returns how many. Safe to call
+   * Sends the jobs of every retry due on its tenant's clock (`now`: real time); returns each one's tenant. Safe to call
    * from several processes at once (claims skip rows another caller holds).
    */
-  async sendDue(now: Date): Promise<number> {
+  async sendDue(now: Date): Promise<string[]> {
     const queue = this.requireQueue();
-    let total = 0;
+    const tenants: string[] = [];
     for (;;) {
-      const n = await this.db.transaction().execute(async (tx) => {
-        const ids = await q.claimDue(tx, now, CLAIM_BATCH);
-        await this.sendJobs(tx, queue, ids, false);
-        return ids.length;
+      const claimed = await this.db.transaction().execute(async (tx) => {
+        const due = await q.claimDue(tx, now, CLAIM_BATCH);
+        await this.sendJobs(tx, queue, due.map((d) => d.id), false);
+        return due;
       });
-      total += n;
-      if (n < CLAIM_BATCH) return total;
+      tenants.push(...claimed.map((d) => d.tenant_id));
+      if (claimed.length < CLAIM_BATCH) return tenants;
     }
   }
 

@@ -33,7 +33,7 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ widget: WidgetService; te
         const body = (req.body ?? {}) as Record<string, unknown>;
         const inBody = typeof body.id === 'string' && typeof body.password === 'string';
         const pair = inBody ? { id: body.id as string, password: body.password as string } : parseBasicAuth(req.headers.authorization);
-        const principal = pair && (await tenants.authenticate(pair.id, pair.password));
+        const principal = pair && (await tenants.authenticate(pair.id, pair.password, req.ip));
         if (!principal) throw apiError('authentication_failed');
         req.principal = principal;
       },

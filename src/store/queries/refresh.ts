@@ -11,8 +11,8 @@ type Db = Kysely<Database>;
  * several schedulers run. Offsets only move forward, so everything due in real time is due for
  * every tenant (one index range); tenants whose clock runs ahead are probed one by one.
  */
-export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limit: number): Promise<string[]> {
-  const r = await sql<{ id: string }>`
+export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limit: number): Promise<{ id: string; tenant_id: string }[]> {
+  const r = await sql<{ id: string; tenant_id: string }>`
     with candidates as (
       (select id from links where next_refresh_at <= ${now}::timestamptz order by next_refresh_at limit ${limit})
       union
@@ -29,8 +29,8 @@ export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limi
     )
     update links set next_refresh_at = due.tenant_now + ${guardMs}::double precision * interval '1 millisecond'
     from due where links.id = due.id
-    returning links.id`.execute(db);
-  return r.rows.map((row) => row.id);
+    returning links.id, links.tenant_id`.execute(db);
+  return r.rows;
 }
 
 /** Links whose `credentials_storage: Nd` ran out: credentials deleted, link invalid. Returns them. */

@@ -135,8 +135,8 @@ export function findForDeliveries(db: Db, ids: readonly string[]): Promise<Deliv
  * sent in the same transaction) and returns their ids. SKIP LOCKED: concurrent callers in other
  * processes claim other rows instead of waiting.
  */
-export async function claimDue(db: Db, now: Date, limit: number): Promise<string[]> {
-  const r = await sql<{ id: string }>`
+export async function claimDue(db: Db, now: Date, limit: number): Promise<{ id: string; tenant_id: string }[]> {
+  const r = await sql<{ id: string; tenant_id: string }>`
     with due as (
       select d.id from webhook_deliveries d join tenants t on t.id = d.tenant_id
       where d.next_attempt_at is not null and d.next_attempt_at <= ${tenantNow(now)}
@@ -145,8 +145,8 @@ export async function claimDue(db: Db, now: Date, limit: number): Promise<string
     )
     update webhook_deliveries set next_attempt_at = null from due
     where webhook_deliveries.id = due.id
-    returning webhook_deliveries.id`.execute(db);
-  return r.rows.map((row) => row.id);
+    returning webhook_deliveries.id, webhook_deliveries.tenant_id`.execute(db);
+  return r.rows;
 }
 
 /** The outcome of one attempt: delivered, a retry at `nextAttemptAt`, or failed (neither). */
