@@ -1,14 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { loadConfig } from './config.js';
-import { LOG_REDACT } from './http/app.js';
+import { createLogger } from './logging.js';
 import { createVinculo } from './server.js';
 import { VinculoError } from './errors.js';
 
 /** `npm start`: the API on PORT with the configured store (embedded PGlite by default). */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+  const logger = createLogger(config.logLevel);
   const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

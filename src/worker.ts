@@ -1,6 +1,5 @@
-import pino from 'pino';
 import type { Config } from './config.js';
-import { LOG_REDACT } from './http/app.js';
+import { createLogger } from './logging.js';
 import { openServices, startWorkers } from './server.js';
 
 /**
@@ -10,7 +9,7 @@ import { openServices, startWorkers } from './server.js';
  * Resolves when the process is asked to stop (SIGINT/SIGTERM) and has finished its running jobs.
  */
 export async function runWorker(config: Config): Promise<number> {
-  const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+  const logger = createLogger(config.logLevel);
   const options = { config, logger, warn: (m: string) => logger.warn(m), workers: true };
   const { store, services } = await openServices(options, 'vinculo worker');
   await startWorkers(options, services);

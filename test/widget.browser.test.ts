@@ -123,6 +123,10 @@ if (!existsSync(CHROMIUM)) {
     it('connects a plain sandbox user (hosted page: search, select, log in, success redirect)', async () => {
       const { ctx, page } = await open(await token(), { country_codes: 'MX', institution_types: 'retail' });
       await heading(page, 'Select your institution');
+      // The bearer token left the address bar (and the history entry) once read; the rest stayed.
+      const shown = new URL(page.url());
+      assert.equal(shown.searchParams.get('access_token'), null);
+      assert.equal(shown.searchParams.get('country_codes'), 'MX');
       // Belvo's `retail` type: the MX retail banks, not the business bank, fiscal or employment ones.
       const names = await page.locator('.institution-name').allTextContents();
       assert.deepEqual(names, ['Erebor Mexico', 'Gringotts Mexico', 'Heimdall Mexico']);

@@ -31,17 +31,6 @@ export interface AppServices {
   widget: WidgetService;
 }
 
-/** Never log credentials: no bodies are logged, and these header/body paths are censored anyway. */
-export const LOG_REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  '*.password',
-  '*.password2',
-  '*.token',
-  '*.private_key',
-  '*.certificate',
-];
-
 export interface RouteEntry {
   method: string;
   /** fastify's pattern, e.g. `/api/links/:id/`. */

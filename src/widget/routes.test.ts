@@ -377,7 +377,11 @@ describeStores('widget: tokens and the widget API', (h) => {
   it('serves the hosted page with a strict CSP, and the embed script for other origins', async () => {
     const page = await h().vinculo.app.inject({ method: 'GET', url: '/widget/?access_token=eyJ-log-check-token&locale=es' });
     assert.equal(page.statusCode, 200);
-    assert.ok(!h().logs.join('').includes('eyJ-log-check-token'), 'the token in the URL is not logged');
+    // A 404 next to the page is logged at info: its URL's token is redacted there too.
+    const miss = await h().vinculo.app.inject({ method: 'GET', url: '/widget/index.html?access_token=eyJ-log-check-token&refresh=eyJ-log-check-refresh' });
+    assert.equal(miss.statusCode, 404);
+    assert.ok(!h().logs.join('').includes('eyJ-log-check'), 'the tokens in URLs are not logged');
+    assert.ok(h().logs.join('').includes('/widget/index.html?access_token=[redacted]&refresh=[redacted]'));
     assert.ok(h().logs.length > 0);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
     assert.match(page.headers['content-security-policy'] as string, /script-src 'self'/);
@@ -390,7 +394,9 @@ describeStores('widget: tokens and the widget API', (h) => {
     assert.match(embed.headers['content-type'] as string, /javascript/);
     assert.equal(embed.headers['cross-origin-resource-policy'], 'cross-origin');
     assert.match(embed.body, /belvoSDK/);
-    assert.equal((await h().vinculo.app.inject({ method: 'GET', url: '/widget/assets/nope.js' })).statusCode, 404);
+    for (const name of ['nope.js', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      assert.equal((await h().vinculo.app.inject({ method: 'GET', url: `/widget/assets/${name}` })).statusCode, 404, name);
+    }
   });
 });
 

@@ -28,10 +28,11 @@ const PAGE_CSP = [
 export const widgetStatic: FastifyPluginAsync<{ build: WidgetBuild }> = async (app, { build }) => {
   const read = (name: string) => readFileSync(join(build.dir, name));
   const page = read('index.html');
-  const assets: Record<string, { body: Buffer; type: string }> = {
-    'widget.js': { body: read('widget.js'), type: 'text/javascript; charset=utf-8' },
-    'widget.css': { body: read('widget.css'), type: 'text/css; charset=utf-8' },
-  };
+  // A Map: a plain object would answer `__proto__`, `constructor` or `toString` with its prototype's members.
+  const assets = new Map<string, { body: Buffer; type: string }>([
+    ['widget.js', { body: read('widget.js'), type: 'text/javascript; charset=utf-8' }],
+    ['widget.css', { body: read('widget.css'), type: 'text/css; charset=utf-8' }],
+  ]);
   const embed = read('belvo-widget-1-stable.js');
 
   // The hosted page's URL carries the access token (Belvo's contract): keep it out of the request log lines.
@@ -46,7 +47,7 @@ export const widgetStatic: FastifyPluginAsync<{ build: WidgetBuild }> = async (a
   );
 
   app.get<{ Params: { name: string } }>('/widget/assets/:name', async (req, reply) => {
-    const asset = assets[req.params.name];
+    const asset = assets.get(req.params.name);
     if (!asset) throw apiError('not_found');
     return reply
       .header('content-type', asset.type)

@@ -1,10 +1,10 @@
+import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { after, afterEach, before, describe } from 'node:test';
 import { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { LOG_REDACT } from '../../src/http/app.js';
+import { createLogger } from '../../src/logging.js';
 import { createVinculo, type Vinculo } from '../../src/server.js';
 import { checkExchange } from './openapi.js';
 import { freshStore, STORES, type StoreName } from './stores.js';
@@ -131,6 +131,19 @@ export interface HarnessOptions {
   workers?: boolean;
 }
 
+/**
+ * What no log line of any test may hold (every suite logs at debug): a JWT (widget tokens), a
+ * secret-bearing query parameter that was not redacted, or a secret-key password of the run.
+ */
+const SECRET_IN_LOG = [/eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/, /[?&](access_token|refresh|token)=(?!\[redacted\])[^&"\s]/];
+
+export function assertNoSecretsLogged(logs: readonly string[], secrets: readonly string[]): void {
+  for (const line of logs) {
+    for (const pattern of SECRET_IN_LOG) assert.doesNotMatch(line, pattern, 'a token reached the log');
+    for (const secret of secrets) assert.ok(!line.includes(secret), `a key password reached the log: ${line.slice(0, 200)}`);
+  }
+}
+
 export async function startHarness(store: StoreName, env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -140,7 +153,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
       done();
     },
   });
-  const logger = pino({ level: 'debug', redact: { paths: LOG_REDACT, censor: '[redacted]' } }, sink);
+  const logger = createLogger('debug', sink);
   const config = loadConfig({
     VINCULO_MASTER_KEY: TEST_MASTER_KEY,
     VINCULO_DATA_DIR: '/nonexistent-test-dir',
@@ -148,6 +161,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     ...env,
   });
   const warnings: string[] = [];
+  const passwords: string[] = [];
   const vinculo = await createVinculo({
     config,
     logger,
@@ -170,12 +184,14 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     },
     async newClient(tenant = `tenant-${++tenantCounter}`) {
       const key = await vinculo.services.tenants.createKey({ tenant });
+      passwords.push(key.password);
       return client(vinculo, key.tenant, key.id, key.password);
     },
     assertConformant: () => checks.assertNone(),
     async close() {
       await vinculo.close();
       checks.assertNone();
+      assertNoSecretsLogged(logs, passwords);
     },
   };
   return harness;

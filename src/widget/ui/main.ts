@@ -637,7 +637,14 @@ function withQuery(url: string, params: Record<string, string | undefined>): str
 function boot(): void {
   const params = new URLSearchParams(location.search);
   if (params.get('embedded') !== '1') {
-    new Widget(fromQuery(params), null).start(params.get('access_token')).catch(() => undefined);
+    const token = params.get('access_token');
+    // The token is a bearer secret: out of the address bar (history, screenshots, shared links) once read.
+    if (token !== null) {
+      params.delete('access_token');
+      const rest = params.toString();
+      history.replaceState(history.state, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    }
+    new Widget(fromQuery(params), null).start(token).catch(() => undefined);
     return;
   }
   // Embedded: the client's page (the parent) sends the token and options. Accept them only from
