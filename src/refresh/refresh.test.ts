@@ -176,6 +176,14 @@ describeStores(
       assert.equal((await linkRow(bare.id)).last_refresh_at, null);
     });
 
+    it('a nostore single link keeps its sealed credentials only until its first load has run', async () => {
+      const l = await link({ username: 'nostore_load', access_mode: 'single', credentials_storage: 'nostore', fetch_resources: ['OWNERS'] });
+      const sealed = () => h().vinculo.store.db.selectFrom('link_credentials').select('link_id').where('link_id', '=', l.id).execute();
+      await waitEvent(l.id, 'OWNERS', 'historical_update');
+      await waitFor('the credentials forgotten', async () => (await sealed()).length === 0, 20_000);
+      assert.equal((await linkRow(l.id)).status, 'valid');
+    });
+
     it('PATCH to single stops refreshes; back to recurrent schedules the first one for the next day', async () => {
       const l = await link({ username: 'switch_user' });
       await loaded(l.id);
