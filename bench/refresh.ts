@@ -42,17 +42,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { loadConfig, type Config } from '../src/config.js';
 import { firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS } from '../src/refresh/schedule.js';
 import { createVinculo, type Vinculo } from '../src/server.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
+import { benchConfig, Cleanups, fmt, load, sleep, withAdmin } from './support.js';
 
 type StoreName = 'embedded' | 'postgres';
 
@@ -82,43 +82,14 @@ if (!['embedded', 'postgres', 'both'].includes(options.store)) throw new Error('
 
 const MASTER_KEY = randomBytes(32).toString('base64');
 const log = (m: string): void => void process.stderr.write(`[bench refresh] ${m}\n`);
-const fmt = (n: number | undefined, digits = 1) =>
-  n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—';
-const load = () => loadavg()[0].toFixed(1);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- cleanup: every child and temporary resource goes, also on error or Ctrl-C -------------------
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((err) => log(`cleanup: ${(err as Error).message}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+const cleanups = new Cleanups(log);
 
-function config(store: { url?: string; dataDir?: string }): Config {
-  return loadConfig({
-    DATABASE_URL: store.url,
-    VINCULO_DATA_DIR: store.dataDir ?? join(tmpdir(), 'vinculo-bench-unused'),
-    VINCULO_MASTER_KEY: MASTER_KEY,
-    VINCULO_JOB_POLL_SECONDS: '0.5',
-    LOG_LEVEL: 'silent',
-  });
-}
+const config = (store: { url?: string; dataDir?: string }) => benchConfig(store, MASTER_KEY, { VINCULO_JOB_POLL_SECONDS: '0.5' });
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: options.adminUrl, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>) => withAdmin(options.adminUrl, fn);
 
 // ---- worker processes ------------------------------------------------------------------------------
 
@@ -492,12 +463,12 @@ async function main(): Promise<void> {
     if (problem) log(`PostgreSQL skipped: not reachable at ${options.adminUrl} (${problem})`);
     else {
       results.push(await runPostgres());
-      await cleanupAll();
+      await cleanups.all();
     }
   }
   if (options.store !== 'postgres') {
     results.push(await runEmbedded());
-    await cleanupAll();
+    await cleanups.all();
   }
 
   const out: string[] = [''];
@@ -529,7 +500,7 @@ main().then(
   () => process.exit(0),
   async (err) => {
     log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanupAll();
+    await cleanups.all();
     process.exit(1);
   },
 );

@@ -31,7 +31,7 @@
  *      (b') offsets 1–60 min every tenant ahead by 1–60 min: a few links per tenant come due
  *                            (~2 at 100 links/tenant), claimed 500 per transaction.
  *      (c) one tenant +24 h  tenant bench-1 ahead by a day (all its links due at once), the others
- *                            at 0. The claim takes 500 links per transaction (BATCH in
+ *                            at 0. The claim takes 500 links per transaction (CLAIM_BATCH in
  *                            scheduler.ts) and the pass loops while a batch is full: with 100
  *                            links per tenant one batch holds them (b' is the scenario that
  *                            loops); --links-per-tenant above 500 makes (c) loop too.
@@ -74,19 +74,17 @@ import {
   type UnknownRow,
 } from 'kysely';
 import pg from 'pg';
-import { loadConfig, type Config } from '../src/config.js';
+import { CLAIM_BATCH, CLAIM_GUARD_MS } from '../src/refresh/scheduler.js';
 import { createVinculo, type Vinculo } from '../src/server.js';
 import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../src/store/queries/refresh.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
+import { benchConfig, Cleanups, fmt, load, sleep, withAdmin } from './support.js';
 
 type StoreName = 'embedded' | 'postgres';
 type Db = Kysely<Database>;
 
 const DAY_MS = 86_400_000;
-// As in src/refresh/scheduler.ts (not exported there): the claim guard and the claim batch.
-const CLAIM_GUARD_MS = 60 * 60_000;
-const BATCH = 500;
 // As the scheduler's default (VINCULO_UNCONFIRMED_LINK_DAYS).
 const ABANDONED_LINK_MS = 7 * DAY_MS;
 
@@ -108,10 +106,6 @@ if (!['embedded', 'postgres', 'both'].includes(options.store)) throw new Error('
 
 const MASTER_KEY = randomBytes(32).toString('base64');
 const log = (m: string): void => void process.stderr.write(`[bench scheduler] ${m}\n`);
-const fmt = (n: number | undefined, digits = 1) =>
-  n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—';
-const load = () => loadavg()[0].toFixed(1);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -120,35 +114,11 @@ const machine = () => `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load 
 
 // ---- cleanup: every temporary resource goes, also on error or Ctrl-C -----------------------------
 
-const cleanups: (() => Promise<void>)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((err) => log(`cleanup: ${(err as Error).message}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+const cleanups = new Cleanups(log);
 
-function config(store: { url?: string; dataDir?: string }): Config {
-  return loadConfig({
-    DATABASE_URL: store.url,
-    VINCULO_DATA_DIR: store.dataDir ?? join(tmpdir(), 'vinculo-bench-unused'),
-    VINCULO_MASTER_KEY: MASTER_KEY,
-    LOG_LEVEL: 'silent',
-  });
-}
+const config = (store: { url?: string; dataDir?: string }) => benchConfig(store, MASTER_KEY);
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: options.adminUrl, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>) => withAdmin(options.adminUrl, fn);
 
 // ---- setup ----------------------------------------------------------------------------------------
 
@@ -342,7 +312,7 @@ async function naiveLoop(db: Db): Promise<NaiveFigures> {
       select id from links
       where tenant_id = ${tenant.id}::uuid
         and next_refresh_at <= ${now}::timestamptz + ${Number(tenant.clock_offset_ms)}::double precision * interval '1 millisecond'
-      order by next_refresh_at limit ${BATCH}`.execute(db);
+      order by next_refresh_at limit ${CLAIM_BATCH}`.execute(db);
     found += r.rows.length;
   }
   return { ms: performance.now() - t, queries: tenants.length + 1, found };
@@ -371,7 +341,7 @@ async function explainClaim(db: Db, label: string): Promise<void> {
   await db
     .transaction()
     .execute(async (tx) => {
-      await claimDueRefreshes(tx.withPlugin(plugin), new Date(), CLAIM_GUARD_MS, BATCH);
+      await claimDueRefreshes(tx.withPlugin(plugin), new Date(), CLAIM_GUARD_MS, CLAIM_BATCH);
       throw new Rollback();
     })
     .catch((err) => {
@@ -447,12 +417,12 @@ async function main(): Promise<void> {
     if (problem) log(`PostgreSQL skipped: not reachable at ${options.adminUrl} (${problem})`);
     else {
       results.push(await runPostgres());
-      await cleanupAll();
+      await cleanups.all();
     }
   }
   if (options.store !== 'postgres') {
     results.push(await runEmbedded());
-    await cleanupAll();
+    await cleanups.all();
   }
 
   const out: string[] = [''];
@@ -495,7 +465,7 @@ main().then(
   () => process.exit(0),
   async (err) => {
     log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanupAll();
+    await cleanups.all();
     process.exit(1);
   },
 );

@@ -1,8 +1,12 @@
-/** What the benchmark scripts share: server children, CPU profiles, latency recording. */
+/** What the benchmark scripts share: server children, CPU profiles, latency recording, store set-up and clean-up. */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/config.js';
 
 /** Benchmarks load only this machine's loopback, never a remote host. */
 export function assertLoopback(url: string): void {
@@ -80,3 +84,54 @@ export function latencyRecorder(initial = 1 << 14) {
     sorted: (): Float64Array => values.slice(0, n).sort(),
   };
 }
+
+// ---- what the store benchmarks share (bench/refresh.ts, bench/scheduler-tenants.ts) ------------
+
+/** Temporary resources (databases, folders, servers, children) released last-in first-out, also on Ctrl-C. */
+export class Cleanups {
+  private readonly items: (() => Promise<void>)[] = [];
+
+  constructor(private readonly log: (m: string) => void) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        log(`${signal}: cleaning up`);
+        void this.all().finally(() => process.exit(130));
+      });
+    }
+  }
+
+  push(fn: () => Promise<void>): void {
+    this.items.push(fn);
+  }
+
+  async all(): Promise<void> {
+    while (this.items.length) await this.items.pop()!().catch((err) => this.log(`cleanup: ${(err as Error).message}`));
+  }
+}
+
+/** A silent server's config on a PostgreSQL `url` or an embedded `dataDir`. */
+export function benchConfig(store: { url?: string; dataDir?: string }, masterKey: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: store.url,
+    VINCULO_DATA_DIR: store.dataDir ?? join(tmpdir(), 'vinculo-bench-unused'),
+    VINCULO_MASTER_KEY: masterKey,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+/** Runs `fn` with a connection to the PostgreSQL admin database (to create and drop bench databases). */
+export async function withAdmin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export const fmt = (n: number | undefined, digits = 1) =>
+  n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—';
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const load = () => loadavg()[0].toFixed(1);

@@ -27,8 +27,9 @@ export interface SchedulerOptions {
 }
 
 /** A claimed refresh whose job was lost comes due again after this long. */
-const CLAIM_GUARD_MS = 60 * 60_000;
-const BATCH = 500;
+export const CLAIM_GUARD_MS = 60 * 60_000;
+/** Links claimed per transaction. */
+export const CLAIM_BATCH = 500;
 // Expired MFA sessions hold sealed credentials: they go within a minute of expiry.
 const HOUSEKEEPING_MS = 30_000;
 
@@ -58,7 +59,7 @@ export class Scheduler {
     const refreshJobs: TickResult['refreshJobs'] = [];
     for (;;) {
       const sent = await this.db.transaction().execute(async (tx) => {
-        const claimed = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, BATCH);
+        const claimed = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, CLAIM_BATCH);
         const jobs: TickResult['refreshJobs'] = [];
         for (const link of claimed) {
           const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'scheduled' }, { db: tx });
@@ -67,7 +68,7 @@ export class Scheduler {
         return { claimed: claimed.length, jobs };
       });
       refreshJobs.push(...sent.jobs);
-      if (sent.claimed < BATCH) break;
+      if (sent.claimed < CLAIM_BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
     const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0 };
