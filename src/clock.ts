@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { advanceTenantClock, tenantClockOffset } from './store/queries/tenants.js';
+import { advanceTenantClock, resetTenantClocks, tenantClockOffset } from './store/queries/tenants.js';
 import type { Database } from './store/schema.js';
 
 /**
@@ -35,6 +35,9 @@ export class SandboxClocks implements Clock {
     return new Date(Date.now() + offset);
   }
 }
+
+/** Puts every tenant's clock back on real time; returns how many had moved. */
+export const resetSandboxClocks = (db: Kysely<Database>): Promise<number> => resetTenantClocks(db);
 
 /** Real time only: the clock when the sandbox is off. */
 export const systemClock: Clock = { now: async () => new Date() };

@@ -5,7 +5,7 @@ import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
-import { SandboxClocks, systemClock } from './clock.js';
+import { resetSandboxClocks, SandboxClocks, systemClock } from './clock.js';
 import { InlineTasks } from './jobs/inline-tasks.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
 import { createJobQueue } from './jobs/queue.js';
@@ -89,6 +89,9 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
         'VINCULO_SANDBOX is on under NODE_ENV=production: any API key can move its clock, take institutions down and fire webhooks',
       );
     }
+    // With the sandbox off every tenant lives on real time: the scheduler's SQL adds the stored
+    // offsets, so clocks a sandbox moved earlier are put back rather than left running ahead.
+    if (!config.sandbox) await resetSandboxClocks(store.db);
     const clock = config.sandbox ? new SandboxClocks(store.db) : null;
     const now = clock ?? systemClock;
     const queue: Queue = createJobQueue<Jobs>(store, {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { describeStores } from '../../test/helpers/harness.js';
+import { loadConfig } from '../config.js';
+import { createVinculo } from '../server.js';
+import { describeStores, startHarness } from '../../test/helpers/harness.js';
+import { STORES } from '../../test/helpers/stores.js';
 
 const PRODUCTION = { NODE_ENV: 'production' };
 
@@ -53,3 +56,24 @@ describeStores('production: sandbox turned on', (h) => {
     assert.match(h().warnings[0]!, /VINCULO_SANDBOX is on under NODE_ENV=production/);
   });
 }, { env: { ...PRODUCTION, VINCULO_SANDBOX: 'true' } });
+
+if (STORES.includes('postgres')) {
+  it('a server started with the sandbox off puts every tenant clock a sandbox moved back on real time [postgres]', async () => {
+    const sandbox = await startHarness('postgres');
+    const c = await sandbox.newClient();
+    assert.equal((await c.request('POST', '/sandbox/clock/advance/', { seconds: 86_400 })).status, 200);
+    const production = await createVinculo({
+      config: loadConfig({ NODE_ENV: 'production', VINCULO_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'), VINCULO_DATA_DIR: '/nonexistent-test-dir' }),
+      store: { kind: 'postgres', url: sandbox.vinculo.store.url!, poolSize: 2 },
+      workers: false,
+      warn: () => {},
+    });
+    try {
+      const row = await production.store.db.selectFrom('tenants').select('clock_offset_ms').where('name', '=', c.tenant).executeTakeFirstOrThrow();
+      assert.equal(Number(row.clock_offset_ms), 0);
+    } finally {
+      await production.close();
+      await sandbox.close();
+    }
+  });
+}

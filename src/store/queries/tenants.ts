@@ -67,6 +67,12 @@ export async function tenantClockOffset(db: Db, tenantId: string): Promise<numbe
   return row ? Number(row.clock_offset_ms) : 0;
 }
 
+/** Puts every tenant's clock back on real time (the sandbox is off); returns how many moved. */
+export async function resetTenantClocks(db: Db): Promise<number> {
+  const r = await db.updateTable('tenants').set({ clock_offset_ms: '0' }).where('clock_offset_ms', '<>', '0').executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** Moves the tenant's sandbox clock forward by `ms`; returns the new offset. */
 export async function advanceTenantClock(db: Db, tenantId: string, ms: number): Promise<number> {
   const row = await db
