@@ -31,6 +31,13 @@ export interface Config {
   readonly sandbox: boolean;
   /** The built-in sandbox institutions are in the catalogue: with the sandbox, or VINCULO_SANDBOX_INSTITUTIONS=true. */
   readonly sandboxInstitutions: boolean;
+  /** Seconds a client has to send a whole request, headers and body (VINCULO_REQUEST_TIMEOUT_SECONDS). */
+  readonly requestTimeoutSeconds: number;
+  /** Seconds a connection may stay silent, waiting for an answer included (VINCULO_CONNECTION_TIMEOUT_SECONDS). */
+  readonly connectionTimeoutSeconds: number;
+  /** PostgreSQL: seconds to get a connection, and the longest statement (VINCULO_DB_*_TIMEOUT_SECONDS). */
+  readonly dbConnectTimeoutSeconds: number;
+  readonly dbStatementTimeoutSeconds: number;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
   readonly jobPollSeconds: number;
   /** This process runs background workers too (VINCULO_WORKERS; false: an API-only process). */
@@ -133,6 +140,10 @@ export function loadConfig(env: Env = process.env): Config {
     unconfirmedLinkDays: int('VINCULO_UNCONFIRMED_LINK_DAYS', 7, 1, 3650),
     sandbox: sandbox,
     sandboxInstitutions: sandbox || bool('VINCULO_SANDBOX_INSTITUTIONS', false),
+    requestTimeoutSeconds: int('VINCULO_REQUEST_TIMEOUT_SECONDS', 30, 1, 600),
+    connectionTimeoutSeconds: int('VINCULO_CONNECTION_TIMEOUT_SECONDS', 60, 1, 3600),
+    dbConnectTimeoutSeconds: num('VINCULO_DB_CONNECT_TIMEOUT_SECONDS', 5, 0.1, 600),
+    dbStatementTimeoutSeconds: num('VINCULO_DB_STATEMENT_TIMEOUT_SECONDS', 30, 0.1, 3600),
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),

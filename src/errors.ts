@@ -137,6 +137,7 @@ export const ERROR_CATALOGUE = {
   },
   token_required: { status: 428, message: 'A MFA token is required by the institution to login' },
   too_many_requests: { status: 429, message: 'Request was throttled.' },
+  service_unavailable: { status: 503, message: 'The service is temporarily unavailable, try again later.' },
   unexpected_error: {
     status: 500,
     message:

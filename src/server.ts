@@ -61,7 +61,11 @@ export interface VinculoOptions {
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl }
+    ? {
+        kind: 'postgres',
+        url: config.databaseUrl,
+        timeouts: { connectMs: config.dbConnectTimeoutSeconds * 1000, statementMs: config.dbStatementTimeoutSeconds * 1000 },
+      }
     : { kind: 'embedded', dataDir: config.dataDir, owner };
 }
 
@@ -144,7 +148,12 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
   // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
-  const app = await buildApp(services, { logger: options.logger, trustProxy: options.config.trustProxy });
+  const { config } = options;
+  const app = await buildApp(services, {
+    logger: options.logger,
+    trustProxy: config.trustProxy,
+    timeouts: { requestSeconds: config.requestTimeoutSeconds, connectionSeconds: config.connectionTimeoutSeconds },
+  });
   await startWorkers(options, services);
   return {
     app,

@@ -71,6 +71,23 @@ const errorsWith = (...alternatives: { code: string[]; message?: string }[]): Sc
 });
 
 /** The authentication throttle's answer (no such component in Belvo's document). */
+/** 503: the store did not answer within its timeouts (src/store/postgres-pool.ts). */
+const SERVICE_UNAVAILABLE: Schema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 1,
+  items: {
+    type: 'object',
+    required: ['request_id', 'code', 'message'],
+    additionalProperties: false,
+    properties: {
+      request_id: { type: 'string', pattern: '^[a-f0-9]{32}$' },
+      code: { const: 'service_unavailable' },
+      message: { type: 'string', minLength: 1 },
+    },
+  },
+};
+
 const TOO_MANY_REQUESTS: Schema = {
   type: 'array',
   minItems: 1,
@@ -196,6 +213,15 @@ export const DEVIATIONS: readonly Deviation[] = [
     schema: TOO_MANY_REQUESTS,
     reason:
       "Vinculo's authentication throttle (src/tenants/throttle.ts): after too many failed secret-key checks from a client address or for a key id, any operation answers 429 too_many_requests with Retry-After before checking the keys. The document gives no 429 (Belvo's API guide lists none either).",
+  },
+  {
+    kind: 'undocumented-status',
+    method: '*',
+    path: /^\/api\//,
+    status: 503,
+    schema: SERVICE_UNAVAILABLE,
+    reason:
+      'The database did not answer within its timeouts (VINCULO_DB_*_TIMEOUT_SECONDS): 503 service_unavailable with Retry-After, so a client retries instead of hanging. Belvo documents no 503 on these operations.',
   },
   {
     kind: 'undocumented-method',

@@ -55,6 +55,11 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Who may set X-Forwarded-* (config `trustProxy`); nobody by default. */
   trustProxy?: Config['trustProxy'];
+  /**
+   * Seconds to receive a whole request, and that a connection may stay silent: a client that
+   * trickles its body, or never reads its answer, is cut off (and cannot hold a shutdown open).
+   */
+  timeouts?: { requestSeconds: number; connectionSeconds: number };
 }
 
 /**
@@ -62,12 +67,17 @@ export interface AppOptions {
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { logger, trustProxy = false } = options;
+  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 } } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // fastify takes a hop count too (its types omit it).
     trustProxy: (typeof trustProxy === 'object' ? [...trustProxy] : trustProxy) as boolean | string[],
     bodyLimit: 1024 * 1024,
+    requestTimeout: timeouts.requestSeconds * 1000,
+    connectionTimeout: timeouts.connectionSeconds * 1000,
+    // Node enforces requestTimeout on a timer (30 s by default): check every second instead, and
+    // bound the headers by the same limit.
+    http: { connectionsCheckingInterval: 1000, headersTimeout: timeouts.requestSeconds * 1000 },
     genReqId: () => randomUUID().replaceAll('-', ''),
     frameworkErrors: sendError,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),

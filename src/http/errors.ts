@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError, ERROR_CATALOGUE, ValidationErrors, VinculoError, fieldError } from '../errors.js';
 import { drainRequest } from './input-guard.js';
+import { isStoreUnavailable } from '../store/postgres-pool.js';
 
 /**
  * The one place that writes Belvo's error array `[{request_id, code, message, field?}]` for any
@@ -99,6 +100,11 @@ export async function sendError(error: FastifyError, request: FastifyRequest, re
   else {
     const mapped = fromFastify(error);
     if (mapped) errors = [mapped];
+    else if (isStoreUnavailable(error)) {
+      // The database did not answer in time: the client may retry; the log line says why.
+      request.log.warn({ err: error }, 'store unavailable');
+      errors = [apiError('service_unavailable', undefined, { retryAfterSeconds: 1 })];
+    }
     else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       errors = [apiError('invalid', error.message)];
     } else {

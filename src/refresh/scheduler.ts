@@ -26,6 +26,8 @@ export interface SchedulerOptions {
   abandonedLinkMs: number;
 }
 
+/** How long running what came due may take before the caller gets a 408. */
+const RUN_DUE_TIMEOUT_MS = 45_000;
 /** A claimed refresh whose job was lost comes due again after this long. */
 export const CLAIM_GUARD_MS = 60 * 60_000;
 /** Links claimed per transaction. */
@@ -110,6 +112,8 @@ export class Scheduler {
    */
   async runDue(tenantId?: string, maxPasses = 50): Promise<TickResult[]> {
     const passes: TickResult[] = [];
+    // Answered before a connection's default 60 s silence limit cuts the caller off.
+    const deadline = Date.now() + RUN_DUE_TIMEOUT_MS;
     while (this.pass) await this.pass;
     const mine = <T>(items: T[], tenantOf: (item: T) => string) => (tenantId ? items.filter((i) => tenantOf(i) === tenantId) : items);
     for (let i = 0; i < maxPasses; i++) {
@@ -117,7 +121,7 @@ export class Scheduler {
       const own = { ...r, refreshJobs: mine(r.refreshJobs, (j) => j.tenantId), deliveries: mine(r.deliveries, (t) => t) };
       passes.push(own);
       if (!own.refreshJobs.length && !own.deliveries.length) break;
-      await waitForJobs(this.queue, 'link-refresh', own.refreshJobs.map((j) => j.job));
+      await waitForJobs(this.queue, 'link-refresh', own.refreshJobs.map((j) => j.job), Math.max(1, deadline - Date.now()));
     }
     return passes;
   }
@@ -128,7 +132,7 @@ export class Scheduler {
  * retry (which runs on the queue's own schedule, in real time, and must not hold up the caller).
  * Nobody running the jobs (no worker process) is a timeout, not a hang.
  */
-export async function waitForJobs(queue: Queue, name: keyof Jobs & string, ids: readonly string[], timeoutMs = 120_000): Promise<void> {
+export async function waitForJobs(queue: Queue, name: keyof Jobs & string, ids: readonly string[], timeoutMs = RUN_DUE_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(ids);
   while (pending.size) {
@@ -138,7 +142,7 @@ export async function waitForJobs(queue: Queue, name: keyof Jobs & string, ids: 
     }
     if (!pending.size) return;
     if (Date.now() > deadline) {
-      throw new VinculoError('request_timeout', `${pending.size} ${name} job(s) did not finish within ${timeoutMs / 1000} s: is a worker process running?`);
+      throw new VinculoError('request_timeout', `${pending.size} ${name} job(s) did not finish within ${Math.ceil(timeoutMs / 1000)} s: is a worker process running?`);
     }
     queue.wake(name);
     await new Promise((r) => setTimeout(r, 25));

@@ -5,6 +5,7 @@ import { lockDataDir } from './embedded-lock.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { pglitePool } from './pglite-pool.js';
+import { createPostgresPool, type PostgresTimeouts } from './postgres-pool.js';
 
 export type StoreKind = 'embedded' | 'postgres';
 
@@ -19,7 +20,7 @@ export interface Store {
 }
 
 export type StoreOptions =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; poolSize?: number; timeouts?: PostgresTimeouts }
   /** `dataDir: null` keeps the database in memory (tests). */
   | { kind: 'embedded'; dataDir: string | null; owner?: string; loadDataDir?: Blob };
 
@@ -28,7 +29,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const pool = createPostgresPool(options.url, options.poolSize ?? 10, options.timeouts);
     // An idle connection the server drops (restart, proxy timeout) must not crash the process:
     // the pool discards it and opens another on the next query.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
