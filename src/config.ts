@@ -38,6 +38,8 @@ export interface Config {
   /** PostgreSQL: seconds to get a connection, and the longest statement (VINCULO_DB_*_TIMEOUT_SECONDS). */
   readonly dbConnectTimeoutSeconds: number;
   readonly dbStatementTimeoutSeconds: number;
+  /** Hard deadline of a shutdown (VINCULO_SHUTDOWN_SECONDS); past it the process exits non-zero. */
+  readonly shutdownSeconds: number;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
   readonly jobPollSeconds: number;
   /** This process runs background workers too (VINCULO_WORKERS; false: an API-only process). */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     connectionTimeoutSeconds: int('VINCULO_CONNECTION_TIMEOUT_SECONDS', 60, 1, 3600),
     dbConnectTimeoutSeconds: num('VINCULO_DB_CONNECT_TIMEOUT_SECONDS', 5, 0.1, 600),
     dbStatementTimeoutSeconds: num('VINCULO_DB_STATEMENT_TIMEOUT_SECONDS', 30, 0.1, 3600),
+    shutdownSeconds: num('VINCULO_SHUTDOWN_SECONDS', 25, 1, 3600),
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),

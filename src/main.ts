@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createVinculo } from './server.js';
+import { onSignals, reportShutdown, runShutdown } from './shutdown.js';
 import { VinculoError } from './errors.js';
 
 /** `npm start`: the API on PORT with the configured store (embedded PGlite by default). */
@@ -9,13 +10,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers });
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await vinculo.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  const signals = onSignals();
+  void signals.first.then(async (signal) => {
+    logger.info({ signal, deadline_seconds: config.shutdownSeconds }, 'shutting down');
+    const result = await runShutdown(vinculo.shutdownSteps(), { deadlineMs: config.shutdownSeconds * 1000, interrupted: signals.again });
+    process.exit(reportShutdown(logger, result));
+  });
   await vinculo.app.listen({ port: config.port, host: config.host });
   const { port } = vinculo.app.server.address() as AddressInfo;
   logger.info({ store: vinculo.store.kind, port }, 'vinculo is ready');

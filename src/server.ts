@@ -7,6 +7,7 @@ import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
 import { resetSandboxClocks, SandboxClocks, systemClock } from './clock.js';
 import { InlineTasks } from './jobs/inline-tasks.js';
+import type { ShutdownStep } from './shutdown.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
 import { createJobQueue } from './jobs/queue.js';
 import { Links } from './links/service.js';
@@ -24,6 +25,8 @@ export interface Vinculo {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /** What stopping this process does, in order (see src/shutdown.ts); `close` runs them all. */
+  shutdownSteps(): ShutdownStep[];
   close(): Promise<void>;
 }
 
@@ -143,6 +146,16 @@ export async function startWorkers(options: VinculoOptions, services: Services):
   services.scheduler.start(Math.max(1000, options.config.jobPollSeconds * 1000), (err) => log.error({ err }, 'scheduler pass failed'));
 }
 
+/** Stopping the background work of a process (API with workers, or `vinculo worker`). */
+export function workerSteps(services: Services): ShutdownStep[] {
+  return [
+    { name: 'scheduler', run: () => services.scheduler.stop() },
+    // Running jobs finish (or are failed, to be retried elsewhere); nothing new is fetched.
+    { name: 'jobs', run: () => services.queue.stop() },
+    { name: 'webhook deliveries', run: () => services.webhooks.stop() },
+  ];
+}
+
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const { store, services } = await openServices(options);
   const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
@@ -155,18 +168,35 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     timeouts: { requestSeconds: config.requestTimeoutSeconds, connectionSeconds: config.connectionTimeoutSeconds },
   });
   await startWorkers(options, services);
+  const shutdownSteps = (): ShutdownStep[] => [
+    // The listener stops accepting; requests in flight finish. Keep-alive connections are closed
+    // as soon as they are idle (not only those idle when the close began), or one client's pooled
+    // connection would hold the shutdown until its keep-alive timeout.
+    {
+      name: 'in-flight requests',
+      run: async () => {
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
+      },
+    },
+    // Retrievals answered 202 finish while the queue and the store still run (their webhooks
+    // are sent through the queue).
+    { name: 'background retrievals', run: () => services.tasks.drain() },
+    ...workerSteps(services),
+    { name: 'revocation listener', run: () => services.tenants.stopListening() },
+    { name: 'store', run: () => store.close() },
+  ];
   return {
     app,
     store,
     services,
+    shutdownSteps,
     async close() {
-      await app.close();
-      await services.tenants.stopListening();
-      await services.scheduler.stop();
-      await services.queue.stop();
-      await services.webhooks.stop();
-      await services.tasks.drain();
-      await store.close();
+      for (const step of shutdownSteps()) await step.run();
     },
   };
 }

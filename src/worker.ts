@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { createLogger } from './logging.js';
-import { openServices, startWorkers } from './server.js';
+import { openServices, startWorkers, workerSteps } from './server.js';
+import { onSignals, reportShutdown, runShutdown } from './shutdown.js';
 
 /**
  * `vinculo worker`: background jobs only (first loads, refreshes, webhook deliveries, the
@@ -14,14 +15,9 @@ export async function runWorker(config: Config): Promise<number> {
   const { store, services } = await openServices(options, 'vinculo worker');
   await startWorkers(options, services);
   logger.info({ store: store.kind }, 'vinculo worker is ready');
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  logger.info({ signal }, 'worker shutting down');
-  await services.scheduler.stop();
-  await services.queue.stop();
-  await services.webhooks.stop();
-  await store.close();
-  return 0;
+  const signals = onSignals();
+  const signal = await signals.first;
+  logger.info({ signal, deadline_seconds: config.shutdownSeconds }, 'worker shutting down');
+  const steps = [...workerSteps(services), { name: 'store', run: () => store.close() }];
+  return reportShutdown(logger, await runShutdown(steps, { deadlineMs: config.shutdownSeconds * 1000, interrupted: signals.again }));
 }

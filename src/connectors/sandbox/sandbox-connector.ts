@@ -33,7 +33,11 @@ export const SANDBOX_USERS = {
   expirePassword: 'expire_password',
   expireToken: 'expire_token',
   timeout: 'timeout',
+  slow: 'slow',
 } as const;
+
+/** How long each data extraction of a `slow…` user takes: a slow bank, for shutdown and load drills. */
+export const SLOW_EXTRACT_MS = 2_000;
 
 /** Builds the challenge shown to the end user (Belvo's `token_generation_data`). */
 export type ChallengeFactory = (institution: InstitutionDefinition, credentials: Credentials) => TokenGenerationData;
@@ -141,6 +145,9 @@ export class SandboxConnector implements DataConnector {
 
   /** Deterministic generated data (see ./data/index.ts): a function of username, institution and `now`. */
   async extract(request: ExtractRequest): Promise<ExtractedRecord[]> {
+    if ((request.credentials.username ?? '').toLowerCase().startsWith(SANDBOX_USERS.slow)) {
+      await new Promise((resolve) => setTimeout(resolve, SLOW_EXTRACT_MS));
+    }
     return extractSandbox(request);
   }
 }
