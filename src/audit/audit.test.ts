@@ -134,6 +134,36 @@ describeStores('audit: who used credentials and keys', (h) => {
     ]);
   });
 
+  it('widget update mode: reconnect (stored credentials) and PUT are recorded with the issuing key; PATCH to recurrent is a login', async () => {
+    const c = await h().newClient();
+    const link = await createLink(c, 'expire_token_audit', { password: SECRETS.password, extra: single });
+    assert.equal((await c.request('POST', '/api/owners/', { link })).status, 428, 'the institution now asks for a token');
+    const tokens = await c.request('POST', '/api/token/', { link_id: link, scopes: 'read_institutions,write_links' });
+    assert.equal(tokens.status, 200);
+    const call = async (method: 'POST' | 'PUT', url: string, body?: object) => {
+      const res = await h().vinculo.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${tokens.body.access}`, ...(body && { 'content-type': 'application/json' }) },
+        payload: body && JSON.stringify(body),
+      });
+      return { status: res.statusCode, body: res.json(), headers: res.headers } as Response;
+    };
+    const n = (await records(c)).length;
+    const reconnect = await call('POST', `/widget/api/links/${link}/reconnect/`);
+    assert.equal(reconnect.status, 428);
+    const put = await call('PUT', `/widget/api/links/${link}/`, { password: SECRETS.newPassword, token: SECRETS.token });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    // An expire_token user needs a token at every login: the switch's login asks for one.
+    const patch = await c.request('PATCH', `/api/links/${link}/`, { access_mode: 'recurrent' });
+    assert.equal(patch.status, 428, JSON.stringify(patch.body));
+    assert.deepEqual((await since(c, n)).map(pick), [
+      { actor: c.id, action: 'reconnect', link_id: link, outcome: 'token_required', request_id: requestId(reconnect) },
+      { actor: c.id, action: 'update', link_id: link, outcome: 'success', request_id: requestId(put) },
+      { actor: c.id, action: 'login', link_id: link, outcome: 'token_required', request_id: requestId(patch) },
+    ]);
+  });
+
   it('keys: creation and revocation, with the acting `cli` or `system`; a second revocation is not_found', async () => {
     const { tenants } = h().vinculo.services;
     const key = await tenants.createKey({ tenant: `audit-keys-${randomUUID()}`, actor: 'cli' });
