@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CLI, type AuditRecord } from './audit/index.js';
 import { loadConfig, type Config } from './config.js';
 import { ValidationErrors, VinculoError } from './errors.js';
 import { migrate, openStore } from './store/db.js';
@@ -17,6 +18,8 @@ const USAGE = `Usage: vinculo <command>
                                          add a webhook endpoint (prints its signing secret once)
   webhooks list [--tenant NAME]          list webhook endpoints
   webhooks delete ID                     delete a webhook endpoint and its deliveries
+  audit [--link ID] [--since DATE] [--tenant NAME] [--limit N] [--json]
+                                         who used credentials and keys, newest first (default 100)
   migrate                                apply database migrations
   worker                                 run background jobs only (refreshes, webhooks), no API
 
@@ -42,6 +45,9 @@ async function run(argv: string[]): Promise<number> {
     options: {
       tenant: { type: 'string' },
       authorization: { type: 'string' },
+      link: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,7 +72,7 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'keys create':
       return withServices(config, async ({ tenants }) => {
-        const key = await tenants.createKey({ tenant: values.tenant });
+        const key = await tenants.createKey({ tenant: values.tenant, actor: CLI });
         if (values.json) out(JSON.stringify({ tenant: key.tenant, id: key.id, password: key.password }));
         else out(`tenant:   ${key.tenant}\nid:       ${key.id}\npassword: ${key.password}\n(the password is shown only this once)`);
         return 0;
@@ -81,7 +87,7 @@ async function run(argv: string[]): Promise<number> {
     case 'keys revoke':
       if (!arg) throw new VinculoError('usage', 'keys revoke needs the key id');
       return withServices(config, async ({ tenants }) => {
-        if (!(await tenants.revokeKey(arg))) {
+        if (!(await tenants.revokeKey(arg, CLI))) {
           out(`no active key ${arg}`);
           return 1;
         }
@@ -139,12 +145,32 @@ async function run(argv: string[]): Promise<number> {
         out(`deleted ${arg}`);
         return 0;
       });
+    case 'audit': {
+      const since = values.since === undefined ? undefined : new Date(values.since);
+      if (since && Number.isNaN(since.getTime())) throw new VinculoError('usage', `--since needs a date or time (ISO 8601), not ${values.since}`);
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new VinculoError('usage', '--limit needs a whole number ≥ 1');
+      return withServices(config, async ({ audit }) => {
+        const records = await audit.list({ linkId: values.link, since, tenantName: values.tenant, limit });
+        for (const r of records) out(values.json ? JSON.stringify(auditJson(r)) : auditLine(r));
+        return 0;
+      });
+    }
     case 'worker':
       return runWorker(config);
     default:
       process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${USAGE}\n`);
       return 2;
   }
+}
+
+function auditJson(r: AuditRecord) {
+  return { at: r.at.toISOString(), tenant: r.tenant, actor: r.actor, action: r.action, link_id: r.link_id, key_id: r.key_id, outcome: r.outcome, request_id: r.request_id };
+}
+
+/** at, tenant, actor, action, link, key, outcome, request id; `-` for none. */
+function auditLine(r: AuditRecord): string {
+  return [r.at.toISOString(), r.tenant, r.actor, r.action, r.link_id ?? '-', r.key_id ?? '-', r.outcome, r.request_id ?? '-'].join('\t');
 }
 
 run(process.argv.slice(2)).then(

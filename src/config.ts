@@ -24,6 +24,11 @@ export interface Config {
   readonly mfaSessionTtl: number;
   /** Links left `unconfirmed` (MFA never answered) are deleted after this many days (VINCULO_UNCONFIRMED_LINK_DAYS). */
   readonly unconfirmedLinkDays: number;
+  /** Retention in days (src/retention), on each tenant's clock: webhook events and deliveries, audit records. */
+  readonly webhookRetentionDays: number;
+  readonly auditRetentionDays: number;
+  /** Days pg-boss's archived jobs are kept (VINCULO_JOB_RETENTION_DAYS), in real time. */
+  readonly jobRetentionDays: number;
   /**
    * Sandbox controls (`/sandbox/...`) and the per-tenant virtual clocks (VINCULO_SANDBOX): on by
    * default, off by default under NODE_ENV=production (turning it on there is warned about).
@@ -140,6 +145,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxDown: list('VINCULO_SANDBOX_DOWN'),
     mfaSessionTtl: int('VINCULO_MFA_SESSION_TTL', 600, 10, 86400),
     unconfirmedLinkDays: int('VINCULO_UNCONFIRMED_LINK_DAYS', 7, 1, 3650),
+    webhookRetentionDays: int('VINCULO_WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
+    auditRetentionDays: int('VINCULO_AUDIT_RETENTION_DAYS', 365, 1, 36500),
+    jobRetentionDays: int('VINCULO_JOB_RETENTION_DAYS', 7, 1, 3650),
     sandbox: sandbox,
     sandboxInstitutions: sandbox || bool('VINCULO_SANDBOX_INSTITUTIONS', false),
     requestTimeoutSeconds: int('VINCULO_REQUEST_TIMEOUT_SECONDS', 30, 1, 600),

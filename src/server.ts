@@ -6,6 +6,7 @@ import { buildApp } from './http/app.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
 import { resetSandboxClocks, SandboxClocks, systemClock } from './clock.js';
+import { Audit } from './audit/index.js';
 import { InlineTasks } from './jobs/inline-tasks.js';
 import type { ShutdownStep } from './shutdown.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
@@ -14,6 +15,7 @@ import { Links } from './links/service.js';
 import { Scheduler } from './refresh/scheduler.js';
 import { Sandbox } from './sandbox/service.js';
 import { Refreshes } from './refresh/service.js';
+import { Retention } from './retention/service.js';
 import { LinkData, type WebhookEmitter } from './resources/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
 import { Tenants } from './tenants/service.js';
@@ -49,6 +51,8 @@ export interface Services {
   webhooks: Webhooks;
   /** Connect widget tokens and the widget page's API. */
   widget: WidgetService;
+  /** Who used credentials and keys (the `audit` CLI command reads it). */
+  audit: Audit;
 }
 
 export interface VinculoOptions {
@@ -107,9 +111,13 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
       // A dead worker's jobs come back after their timeout; maintenance notices within a minute.
       maintenanceSeconds: Math.min(60, config.jobTimeoutSeconds),
       onError: (err, job) => log(err, job ? `job ${job.name} ${job.id} failed` : 'job queue error'),
+      // The retention's bounded deletes run first; pg-boss's own (one statement) only backs them up.
+      archiveDays: config.jobRetentionDays + 1,
     });
+    const audit = new Audit(store.db, options.logger);
     const tenants = new Tenants(store.db, {
       throttle: { perAddress: config.authFailuresPerAddress, perKey: config.authFailuresPerKey, windowMs: 60_000 },
+      audit,
     });
     // Production answers no sandbox institution unless the operator asks for them.
     const connectors = options.connectors ?? (config.sandboxInstitutions ? builtInConnectors : []);
@@ -121,15 +129,22 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
-    const data = new LinkData(access, tasks, webhookOutbox);
-    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, { jobTimeoutSeconds: config.jobTimeoutSeconds });
+    const data = new LinkData(access, tasks, audit, webhookOutbox);
+    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, audit, { jobTimeoutSeconds: config.jobTimeoutSeconds });
     refreshes.registerJobs();
-    const links = new Links(access, refreshes);
-    const scheduler = new Scheduler(store.db, queue, [webhooks], { abandonedLinkMs: config.unconfirmedLinkDays * 86_400_000 });
+    const links = new Links(access, audit, refreshes);
+    const retention = new Retention(store.db, {
+      webhookDays: config.webhookRetentionDays,
+      jobDays: config.jobRetentionDays,
+      auditDays: config.auditRetentionDays,
+      jobSchema: queue.schema,
+      onError: (err, step) => log(err, `retention of ${step} failed`),
+    });
+    const scheduler = new Scheduler(store.db, queue, [webhooks], { abandonedLinkMs: config.unconfirmedLinkDays * 86_400_000, retention });
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
-    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget };
+    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit };
     return { store, services };
   } catch (err) {
     await store.close();

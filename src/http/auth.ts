@@ -29,6 +29,7 @@ export function basicAuth(tenants: Tenants) {
     const pair = parseBasicAuth(request.headers.authorization);
     const principal = pair && (await tenants.authenticate(pair.id, pair.password, request.ip));
     if (!principal) throw apiError('authentication_failed');
-    request.principal = principal;
+    // The cached principal is shared by the key's requests: this request's copy carries its id (audit log).
+    request.principal = { ...principal, requestId: request.id };
   };
 }

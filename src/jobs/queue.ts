@@ -121,6 +121,12 @@ export interface QueueOptions {
   poolSize?: number;
   /** Database schema of pg-boss's tables (default `pgboss`). */
   schema?: string;
+  /**
+   * Days pg-boss keeps archived jobs (its `deleteAfterDays`, default 7). Its maintenance deletes
+   * them in one statement per run; the retention's bounded deletes (src/retention) run a day
+   * earlier, so this is only the backstop of a process where nobody runs the housekeeping.
+   */
+  archiveDays?: number;
   /** Failed attempts (with their job) and queue/database errors. */
   onError?: (err: unknown, job?: Job<unknown>) => void;
 }
@@ -171,6 +177,8 @@ export function createJobQueue<Jobs extends JobMap<Jobs> = Record<string, object
 
 export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   private readonly boss: PgBoss;
+  /** pg-boss's database schema (its `job` and `archive` tables). */
+  readonly schema: string;
   private readonly executor: Executor;
   private readonly definitions = new Map<string, Definition>();
   private readonly handlers = new InFlight();
@@ -189,7 +197,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     private readonly options: QueueOptions = {},
   ) {
     this.onError = options.onError ?? ((err) => console.error('job queue:', err));
-    const schema = options.schema ?? 'pgboss';
+    const schema = (this.schema = options.schema ?? 'pgboss');
     this.unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
     this.fetchSql = plans.fetchNextJob(schema)({ includeMetadata: true, priority: true }); // as our workers fetch
     this.executor =
@@ -205,6 +213,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
       schedule: options.cron ?? options.workers !== false,
       pollingIntervalSeconds: options.pollSeconds ?? 2,
       maintenanceIntervalSeconds: options.maintenanceSeconds ?? 60,
+      ...(options.archiveDays !== undefined && { deleteAfterDays: options.archiveDays }),
     });
     this.boss.on('error', (err) => this.onError(err));
   }

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
 import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
+import type { Audit, AuditAction } from '../audit/index.js';
 import { apiError, fieldError, isCredentialsRejected, ValidationErrors, VinculoError } from '../errors.js';
 import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
@@ -112,8 +113,19 @@ export interface LinkLifecycle {
 export class Links {
   constructor(
     private readonly access: LinkAccess,
+    private readonly audit: Audit,
     private readonly lifecycle?: LinkLifecycle,
   ) {}
+
+  /**
+   * Runs an operation that uses (or deletes) a link's credentials and records it in the audit
+   * log: the caller's key (a widget call: the key that issued its token), the link, the outcome.
+   */
+  private audited<T>(p: Principal, action: AuditAction, linkId: string | null, fn: () => Promise<T>): Promise<T> {
+    return this.audit.around({ tenantId: p.tenantId, actor: p.keyId, requestId: p.requestId, action, linkId }, fn, {
+      link: (r) => (r as { id?: string } | undefined)?.id ?? null,
+    });
+  }
 
   private get db() {
     return this.access.db;
@@ -130,11 +142,17 @@ export class Links {
   }
 
   async destroy(p: Principal, id: string): Promise<void> {
-    if (!UUID.test(id) || !(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
+    await this.audited(p, 'delete', id, async () => {
+      if (!UUID.test(id) || !(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
+    });
   }
 
   /** POST /api/links/: log in, then keep the link (valid) or open an MFA session (unconfirmed, 428). */
-  async register(p: Principal, body: RegisterLinkBody): Promise<Link> {
+  register(p: Principal, body: RegisterLinkBody): Promise<Link> {
+    return this.audited(p, p.viaWidget ? 'widget_connect' : 'register', null, () => this.registerLink(p, body));
+  }
+
+  private async registerLink(p: Principal, body: RegisterLinkBody): Promise<Link> {
     const inst = await this.access.resolveInstitution(p, body.institution);
     if (!inst) throw new ValidationErrors([fieldError.doesNotExist('institution', 'name', body.institution)]);
     const def = inst.definition;
@@ -177,7 +195,11 @@ export class Links {
   }
 
   /** PATCH /api/links/: answer the MFA challenge of a register, PUT or PATCH. */
-  async resume(p: Principal, body: ResumeBody): Promise<Link> {
+  resume(p: Principal, body: ResumeBody): Promise<Link> {
+    return this.audited(p, 'resume', body.link, () => this.resumeLink(p, body));
+  }
+
+  private async resumeLink(p: Principal, body: ResumeBody): Promise<Link> {
     const session = await this.access.session<PatchLinkBody>(p, body.session, body.link, SESSION_PURPOSES);
     const link = await this.access.row(p, body.link);
     const inst = await this.access.institution(link);
@@ -189,7 +211,11 @@ export class Links {
   }
 
   /** PUT /api/links/{id}/: log in with new credentials; only a success changes anything. */
-  async update(p: Principal, id: string, body: UpdateLinkBody): Promise<Link> {
+  update(p: Principal, id: string, body: UpdateLinkBody): Promise<Link> {
+    return this.audited(p, 'update', id, () => this.updateLink(p, id, body));
+  }
+
+  private async updateLink(p: Principal, id: string, body: UpdateLinkBody): Promise<Link> {
     const link = await this.access.row(p, id);
     if (Object.values(body).every((v) => v === undefined)) throw new ValidationErrors([fieldError.required('password')]);
     if (link.status === 'unconfirmed') throw apiError('unconfirmed_link');
@@ -220,7 +246,11 @@ export class Links {
    * (a QR to scan, a code sent by SMS). Success makes the link valid; a challenge answers 428,
    * resumed with PATCH /api/links/ like a PUT's.
    */
-  async reconnect(p: Principal, id: string): Promise<Link> {
+  reconnect(p: Principal, id: string): Promise<Link> {
+    return this.audited(p, 'reconnect', id, () => this.reconnectLink(p, id));
+  }
+
+  private async reconnectLink(p: Principal, id: string): Promise<Link> {
     const link = await this.access.row(p, id);
     if (link.status === 'unconfirmed') throw apiError('unconfirmed_link');
     const inst = await this.access.institution(link);
@@ -259,7 +289,7 @@ export class Links {
     if (!stored) throw apiError('invalid_access_mode_switch');
     assertUsable(link.status as LinkStatus);
     this.access.assertUp(inst);
-    return this.access.withLease(link, async () => {
+    return this.audited(p, 'login', link.id, () => this.access.withLease(link, async () => {
       let outcome: LoginOutcome;
       try {
         outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'access' });
@@ -270,7 +300,7 @@ export class Links {
         throw err;
       }
       return this.afterLogin(p, link, inst.definition, 'patch', stored, outcome, body);
-    });
+    }));
   }
 
   // ---- internals ---------------------------------------------------------------------------

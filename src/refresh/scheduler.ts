@@ -3,6 +3,7 @@ import { VinculoError } from '../errors.js';
 import type { Jobs, Queue } from '../jobs/jobs.js';
 import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
 import type { Database } from '../store/schema.js';
+import type { RetentionCounts } from '../retention/service.js';
 
 /** Work whose due times live in the store on each tenant's clock (webhook retries). */
 export interface DueWork {
@@ -19,11 +20,15 @@ export interface TickResult {
   staleObjects: number;
   expiredSessions: number;
   abandonedLinks: number;
+  /** What the retention deleted in this pass's housekeeping; null when housekeeping did not run. */
+  retention: RetentionCounts | null;
 }
 
 export interface SchedulerOptions {
   /** `unconfirmed` links older than this (their tenant's clock) are deleted (VINCULO_UNCONFIRMED_LINK_DAYS). */
   abandonedLinkMs: number;
+  /** Deletes what is past its retention (src/retention), in bounded batches, with the housekeeping. */
+  retention?: { run(now: Date): Promise<RetentionCounts> };
 }
 
 /** How long running what came due may take before the caller gets a 408. */
@@ -73,7 +78,7 @@ export class Scheduler {
       if (sent.claimed < CLAIM_BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
-    const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0 };
+    const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0, retention: null as RetentionCounts | null };
     // Retention is measured in minutes and days: twice a minute is plenty (and always when asked to run everything due).
     if (housekeeping || Date.now() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = Date.now();
@@ -81,6 +86,7 @@ export class Scheduler {
       kept.staleObjects = await deleteStaleData(this.db, now);
       kept.expiredSessions = await deleteExpiredMfaSessions(this.db, now);
       kept.abandonedLinks = await deleteAbandonedLinks(this.db, now, this.options.abandonedLinkMs);
+      if (this.options.retention) kept.retention = await this.options.retention.run(now);
     }
     const deliveries: string[] = [];
     for (const work of this.dueWork) deliveries.push(...(await work.sendDue(now)));

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { RESOURCES, type DataConnector, type ResourceName } from '../connectors/connector.js';
+import { SYSTEM, type Audit } from '../audit/index.js';
 import { ERROR_CATALOGUE, isCredentialsRejected, VinculoError } from '../errors.js';
 import type { Queue } from '../jobs/jobs.js';
 import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
@@ -28,6 +29,12 @@ const DAY_MS = 86_400_000;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const daysBefore = (d: Date, n: number) => day(new Date(d.getTime() - n * DAY_MS));
 
+/** Who asked for a refresh run outside the queue (the audit log's actor and request). */
+export interface RefreshActor {
+  actor: string;
+  requestId?: string;
+}
+
 type Outcome = 'refreshed' | 'loaded' | 'skipped' | 'invalid' | 'token_required' | 'retry_scheduled';
 
 export class Refreshes implements LinkLifecycle {
@@ -37,6 +44,7 @@ export class Refreshes implements LinkLifecycle {
     private readonly webhooks: WebhookEmitter,
     private readonly queue: Queue,
     private readonly clock: Clock,
+    private readonly audit: Audit,
     private readonly options: { jobTimeoutSeconds: number } = { jobTimeoutSeconds: 900 },
   ) {}
 
@@ -82,7 +90,7 @@ export class Refreshes implements LinkLifecycle {
   async historical(linkId: string, jobId?: string): Promise<Outcome> {
     const link = await links.findLinkById(this.db, linkId);
     if (!link || link.status !== 'valid') return 'skipped';
-    return this.withSession(link, 'historical_update', jobId, async (inst, connector, secrets) => {
+    return this.withSession(link, 'historical_update', jobId, undefined, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
@@ -105,8 +113,11 @@ export class Refreshes implements LinkLifecycle {
     });
   }
 
-  /** A scheduled (or manual, or post-repair) refresh: what changed since the last one. */
-  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string): Promise<Outcome> {
+  /**
+   * A scheduled (or manual, or post-repair) refresh: what changed since the last one. `by`: who
+   * asked, for the audit log (a sandbox refresh: the caller's key; a job: `system`).
+   */
+  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor): Promise<Outcome> {
     const link = await links.findLinkById(this.db, linkId);
     if (!link) return 'skipped';
     if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
@@ -114,7 +125,7 @@ export class Refreshes implements LinkLifecycle {
       if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
       return 'skipped';
     }
-    return this.withSession(link, 'recurrent_update', jobId, async (inst, connector, secrets) => {
+    return this.withSession(link, 'recurrent_update', jobId, by, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
       for (const resource of this.resources(link, inst)) {
@@ -145,6 +156,7 @@ export class Refreshes implements LinkLifecycle {
     link: LinkRow,
     processType: string,
     jobId: string | undefined,
+    by: RefreshActor | undefined,
     fn: (inst: Institution, connector: DataConnector, secrets: LinkSecrets) => Promise<Outcome>,
   ): Promise<Outcome> {
     const inst = await this.access.institution(link);
@@ -162,7 +174,11 @@ export class Refreshes implements LinkLifecycle {
     }
     try {
       if (inst.status === 'down') return await this.later(link, link.refresh_attempts);
-      const outcome = await connector.login({ ...secrets, institution: inst.definition, purpose: 'access' });
+      const outcome = await this.audit.around(
+        { tenantId: link.tenant_id, actor: by?.actor ?? SYSTEM, requestId: by?.requestId, action: 'login', linkId: link.id },
+        () => connector.login({ ...secrets, institution: inst.definition, purpose: 'access' }),
+        { outcome: (o) => (o.kind === 'challenge' ? 'token_required' : 'success') },
+      );
       if (outcome.kind === 'challenge') {
         await this.db.transaction().execute(async (tx) => {
           await this.access.recordAccessFailure(tx, link, 'access_challenged');

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DataConnector, ExtractedRecord, ExtractRequest, LoginOutcome } from '../connectors/connector.js';
+import type { Audit, AuditActor } from '../audit/index.js';
 import { apiError, fieldError, isCredentialsRejected, ValidationErrors } from '../errors.js';
 import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
@@ -64,6 +65,7 @@ export class LinkData {
   constructor(
     private readonly access: LinkAccess,
     private readonly tasks: InlineTasks,
+    private readonly audit: Audit,
     private readonly webhooks?: WebhookEmitter,
   ) {}
 
@@ -88,7 +90,7 @@ export class LinkData {
       );
     }
     const run = async () => {
-      const outcome = await this.login(link, inst, connector, secrets, params.token);
+      const outcome = await this.login(p, link, inst, connector, secrets, params.token);
       if (outcome.kind === 'challenge') {
         const session = await this.db.transaction().execute(async (tx) => {
           await this.access.recordAccessFailure(tx, link, 'access_challenged');
@@ -120,7 +122,11 @@ export class LinkData {
   }
 
   /** PATCH /api/<resource>/: the MFA answer of an interrupted retrieval. */
-  async resume(p: Principal, def: ResourceDefinition, body: ResumeRetrievalBody): Promise<RetrieveResult> {
+  resume(p: Principal, def: ResourceDefinition, body: ResumeRetrievalBody): Promise<RetrieveResult> {
+    return this.audit.around({ ...actor(p), action: 'resume', linkId: body.link }, () => this.resumeRetrieval(p, def, body));
+  }
+
+  private async resumeRetrieval(p: Principal, def: ResourceDefinition, body: ResumeRetrievalBody): Promise<RetrieveResult> {
     const session = await this.access.session<RetrievalResume>(p, body.session, body.link, [sessionPurpose(def)]);
     const link = await this.access.row(p, body.link);
     const { inst, connector } = await this.source(link, def);
@@ -176,8 +182,9 @@ export class LinkData {
     return account.internal_identification;
   }
 
-  /** Logs in with the stored credentials; a rejection invalidates the link. */
+  /** Logs in with the stored credentials (audited); a rejection invalidates the link. */
   private async login(
+    p: Principal,
     link: LinkRow,
     inst: Institution,
     connector: DataConnector,
@@ -185,7 +192,11 @@ export class LinkData {
     token: string | undefined,
   ): Promise<LoginOutcome> {
     try {
-      return await connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access' });
+      return await this.audit.around(
+        { ...actor(p), action: 'login', linkId: link.id },
+        () => connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access' }),
+        { outcome: (o) => (o.kind === 'challenge' ? 'token_required' : 'success') },
+      );
     } catch (err) {
       if (isCredentialsRejected(err)) await this.access.recordAccessFailure(this.db, link, 'access_rejected');
       throw err;
@@ -313,3 +324,5 @@ export class LinkData {
     return { kind: 'objects', saved: params.saveData, body: def.single ? objects[0] : objects };
   }
 }
+
+const actor = (p: Principal): AuditActor => ({ tenantId: p.tenantId, actor: p.keyId, requestId: p.requestId });

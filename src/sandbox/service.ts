@@ -11,7 +11,7 @@ import type { Principal } from '../tenants/service.js';
 
 /** What the sandbox needs of the refresh service: one refresh, run here and now. */
 export interface RefreshNow {
-  refresh(linkId: string, reason: 'manual'): Promise<unknown>;
+  refresh(linkId: string, reason: 'manual', jobId: undefined, by: { actor: string; requestId?: string }): Promise<unknown>;
 }
 
 interface Controllable {
@@ -52,7 +52,7 @@ export class Sandbox {
    */
   async refresh(p: Principal, id: string) {
     const link = await this.access.row(p, id);
-    await this.refreshes.refresh(link.id, 'manual');
+    await this.refreshes.refresh(link.id, 'manual', undefined, { actor: p.keyId, requestId: p.requestId });
     return toLinkJson(await this.access.row(p, id));
   }
 

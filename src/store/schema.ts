@@ -207,6 +207,23 @@ export interface WebhookDeliveriesTable {
   created_at: Timestamp;
 }
 
+/** One use of credentials or of an API key (see migration 0007_retention_audit). Never a secret. */
+export interface AuditLogTable {
+  /** bigint identity: breaks ties between records of the same moment. */
+  id: ColumnType<unknown, never, never>;
+  at: ColumnType<Date, Date | string | undefined, never>;
+  tenant_id: string;
+  /** An API key id, `system` (background jobs) or `cli`. */
+  actor: string;
+  action: string;
+  link_id: string | null;
+  /** Key actions: the key created or revoked. */
+  key_id: string | null;
+  /** `success`, or the error code the operation ended with. */
+  outcome: string;
+  request_id: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -228,6 +245,7 @@ export interface Database {
   tax_compliance_statuses: LinkDataTable;
   employment_records: LinkDataTable;
   widget_sessions: WidgetSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

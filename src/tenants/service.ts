@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/db.js';
 import * as q from '../store/queries/tenants.js';
+import { SYSTEM, type Audit } from '../audit/index.js';
 import { apiError, VinculoError } from '../errors.js';
 // The store's commit-time notification listener (one mechanism for webhooks and key revocations).
 import { CommitListener } from '../webhooks/wake.js';
@@ -17,6 +18,10 @@ export interface Principal {
   userId: string;
   /** Per-tenant HMAC key for institution_user_id. */
   userIdKey: Buffer;
+  /** The API request acting (its request id), for the audit log; absent outside a request. */
+  requestId?: string;
+  /** The call comes from the Connect widget, acting as the key that issued its token. */
+  viaWidget?: boolean;
 }
 
 export interface CreatedKey {
@@ -36,6 +41,8 @@ export interface TenantsOptions {
   /** The password check (tests count or slow it). */
   verify?: (password: string, stored: string) => Promise<boolean>;
   now?: () => number;
+  /** Records key creations and revocations (in their transaction). */
+  audit?: Audit;
 }
 
 interface CacheEntry {
@@ -70,6 +77,7 @@ export class Tenants {
   /** Bumped whenever cached keys are dropped: a check that began before must not cache its result. */
   private epoch = 0;
   private listener?: CommitListener;
+  private readonly audit?: Audit;
   /** Password checks (scrypt) this instance has run for authentication. */
   passwordChecks = 0;
 
@@ -82,9 +90,11 @@ export class Tenants {
     this.verify = options.verify ?? verifyPassword;
     this.throttle = new FailureThrottle(options.throttle ?? DEFAULT_THROTTLE, this.now);
     this.checks = new ConcurrencyLimit(options.maxConcurrentChecks ?? 2, options.maxWaitingChecks ?? 64);
+    this.audit = options.audit;
   }
 
-  async createKey(options: { tenant?: string; id?: string; password?: string } = {}): Promise<CreatedKey> {
+  /** `actor`: who asks, for the audit log (`cli`, or `system` for the bootstrap key and tests). */
+  async createKey(options: { tenant?: string; id?: string; password?: string; actor?: string } = {}): Promise<CreatedKey> {
     const tenantName = options.tenant ?? 'default';
     const id = options.id ?? randomUUID();
     const password = options.password ?? newPassword();
@@ -95,6 +105,8 @@ export class Tenants {
         (await q.insertTenant(tx, { id: randomUUID(), name: tenantName, user_id_key: randomBytes(32).toString('base64') }));
       if (await q.findApiKey(tx, id)) throw new VinculoError('key_exists', `An API key with id ${id} already exists`);
       await q.insertApiKey(tx, { id, tenant_id: tenant.id, password_hash: passwordHash, user_id: randomUUID() });
+      // A refusal (key_exists) rolls the tenant back too, so there is no tenant to record it against.
+      await this.audit?.write(tx, { tenantId: tenant.id, actor: options.actor ?? SYSTEM, action: 'key_create', keyId: id, outcome: 'success' });
     });
     return { tenant: tenantName, id, password };
   }
@@ -119,11 +131,15 @@ export class Tenants {
     return q.listApiKeys(this.db);
   }
 
-  async revokeKey(id: string): Promise<boolean> {
+  /** False when no active key has this id. `actor` as for `createKey`. */
+  async revokeKey(id: string, actor: string = SYSTEM): Promise<boolean> {
     this.forget(id);
     return this.db.transaction().execute(async (tx) => {
       const revoked = await q.revokeApiKey(tx, id);
       if (revoked) await q.notifyKeyRevoked(tx, id);
+      // An unknown id has no tenant to record it against; an already revoked key is `not_found`.
+      const key = this.audit && (await q.findApiKey(tx, id));
+      if (key) await this.audit!.write(tx, { tenantId: key.tenant_id, actor, action: 'key_revoke', keyId: id, outcome: revoked ? 'success' : 'not_found' });
       return revoked;
     });
   }

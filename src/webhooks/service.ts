@@ -257,7 +257,7 @@ export class Webhooks {
   /**
    * Records `event` for delivery to every endpoint the tenant has now; returns its `webhook_id`.
    * Call it with the transaction that makes the change (given a plain Kysely instance it opens
-   * its own). An event of a tenant with no endpoint is recorded and never sent.
+   * its own). A tenant with no endpoint gets nothing recorded (the id is returned all the same).
    */
   async emit(db: Kysely<Database>, event: WebhookEvent): Promise<string> {
     const queue = this.requireQueue();

@@ -46,7 +46,7 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ widget: WidgetService; te
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();
     api.addHook('onRequest', async (req) => {
-      req.widget = await widget.authenticate(req.headers.authorization);
+      req.widget = await widget.authenticate(req.headers.authorization, req.id);
     });
     api.get('/widget/api/session/', async (req) => widget.sessionInfo(req.widget));
     api.get('/widget/api/institutions/', { schema: { querystring: InstitutionsQuery } }, async (req) =>

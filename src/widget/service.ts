@@ -114,7 +114,6 @@ export class WidgetService {
     const claims = { sid, tenant: p.tenantId, scopes, link: linkId };
     const access = await this.tokens.sign({ ...claims, use: 'access' }, now);
     const refresh = await this.tokens.sign({ ...claims, use: 'refresh' }, now);
-    await q.deleteExpiredWidgetSessions(this.db, new Date(Date.now() - 86_400_000));
     await q.insertWidgetSession(this.db, {
       id: sid,
       tenant_id: p.tenantId,
@@ -151,8 +150,11 @@ export class WidgetService {
     return { access: access.token, refresh: refresh.token };
   }
 
-  /** Resolves `Authorization: Bearer <access>` to its live session and the issuing key's principal. */
-  async authenticate(authorization: string | undefined): Promise<WidgetContext> {
+  /**
+   * Resolves `Authorization: Bearer <access>` to its live session and the issuing key's principal,
+   * marked as the widget's and with the request's id (`requestId`) for the audit log.
+   */
+  async authenticate(authorization: string | undefined, requestId?: string): Promise<WidgetContext> {
     const [scheme, token] = (authorization ?? '').split(' ', 2);
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
       throw apiError('authentication_failed', 'An access token is required (Authorization: Bearer <access>)');
@@ -161,7 +163,7 @@ export class WidgetService {
     const session = await this.liveSession(claims);
     const principal = await this.tenants.principalForKey(session.key_id);
     if (!principal || principal.tenantId !== session.tenant_id) throw sessionEnded('Invalid access token');
-    return { session, principal, claims };
+    return { session, principal: { ...principal, requestId, viaWidget: true }, claims };
   }
 
   private async liveSession(claims: WidgetClaims): Promise<WidgetSessionRow> {

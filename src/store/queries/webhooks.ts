@@ -62,23 +62,58 @@ export async function deleteEndpoint(db: Db, tenantId: string | null, id: string
 export type NewEvent = Insertable<WebhookEventsTable>;
 
 /**
- * Records an event and one pending delivery per endpoint the tenant has now, in one statement.
- * Returns the new deliveries' ids (none when the tenant has no endpoint).
+ * Records an event and one pending delivery per endpoint the tenant has now, in one statement;
+ * a tenant with no endpoint gets nothing recorded (nobody would ever be sent it). Returns the new
+ * deliveries' ids (none when the tenant has no endpoint).
  */
 export async function insertEvent(db: Db, event: NewEvent): Promise<string[]> {
-  const rows = await db
-    .with('ev', (qb) => qb.insertInto('webhook_events').values(event).returning(['id', 'tenant_id', 'created_at']))
-    .insertInto('webhook_deliveries')
-    .columns(['id', 'tenant_id', 'event_id', 'endpoint_id', 'created_at'])
-    .expression((eb) =>
-      eb
-        .selectFrom('ev')
-        .innerJoin('webhook_endpoints as ep', 'ep.tenant_id', 'ev.tenant_id')
-        .select([sql<string>`gen_random_uuid()`.as('id'), 'ev.tenant_id', 'ev.id as event_id', 'ep.id as endpoint_id', 'ev.created_at']),
+  const r = await sql<{ id: string }>`
+    with ev as (
+      insert into webhook_events (id, tenant_id, link_id, webhook_type, webhook_code, process_type, payload, created_at)
+      select ${event.id}::text, ${event.tenant_id}::uuid, ${event.link_id ?? null}::uuid, ${event.webhook_type}::text,
+        ${event.webhook_code}::text, ${event.process_type}::text, ${event.payload}::text, ${event.created_at}::timestamptz
+      where exists (select 1 from webhook_endpoints where tenant_id = ${event.tenant_id}::uuid)
+      returning id, tenant_id, created_at
     )
-    .returning('id')
-    .execute();
-  return rows.map((r) => r.id);
+    insert into webhook_deliveries (id, tenant_id, event_id, endpoint_id, created_at)
+    select gen_random_uuid(), ev.tenant_id, ev.id, ep.id, ev.created_at
+    from ev join webhook_endpoints ep on ep.tenant_id = ev.tenant_id
+    returning id`.execute(db);
+  return r.rows.map((x) => x.id);
+}
+
+// ---- retention (the scheduler's housekeeping): bounded batches, oldest first, per tenant clock ----
+
+/** `days` before each tenant's now (`t`: the tenants row joined in). */
+const cutoff = (now: Date, days: number) => sql`${tenantNow(now)} - make_interval(days => ${days})`;
+
+/**
+ * Deletes up to `limit` deliveries created more than `days` before their tenant's now, except
+ * those still pending (a retry waiting for its time, or a job queued or running: a redelivery of
+ * an old delivery, or a first attempt after the clock jumped). Returns how many it deleted.
+ */
+export async function deleteOldDeliveries(db: Db, now: Date, days: number, limit: number): Promise<number> {
+  const r = await sql`
+    delete from webhook_deliveries where id in (
+      select old.id from tenants t cross join lateral (
+        select d.id from webhook_deliveries d
+        where d.tenant_id = t.id and d.created_at < ${cutoff(now, days)} and d.status <> 'pending'
+        order by d.created_at limit ${limit}
+      ) old limit ${limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/** Deletes up to `limit` events older than `days` on their tenant's clock that have no delivery left. */
+export async function deleteOldEvents(db: Db, now: Date, days: number, limit: number): Promise<number> {
+  const r = await sql`
+    delete from webhook_events where id in (
+      select old.id from tenants t cross join lateral (
+        select e.id from webhook_events e
+        where e.tenant_id = t.id and e.created_at < ${cutoff(now, days)}
+          and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
+        order by e.created_at limit ${limit}
+      ) old limit ${limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, WidgetSessionRow } from '../schema.js';
+import { tenantNow } from './tenants.js';
 
 type Db = Kysely<Database>;
 
@@ -88,7 +89,22 @@ export async function addWidgetSessionLink(db: Db, id: string, linkId: string): 
     .execute();
 }
 
-/** Sessions past their lifetime are of no use to anyone: keep the table small. */
-export async function deleteExpiredWidgetSessions(db: Db, before: Date): Promise<void> {
-  await db.deleteFrom('widget_sessions').where('expires_at', '<', before).execute();
+/**
+ * Deletes up to `limit` sessions that expired (real time: tokens are checked against it) more than
+ * `graceMs` before their tenant's now — a sandbox tenant whose clock moved on sees its expired
+ * sessions go sooner; a live session never goes. Returns how many it deleted.
+ */
+export async function deleteExpiredWidgetSessions(db: Db, now: Date, graceMs: number, limit: number): Promise<number> {
+  const grace = sql`${graceMs}::double precision * interval '1 millisecond'`;
+  const r = await sql`
+    delete from widget_sessions where id in (
+      select id from (
+        (select id from widget_sessions where expires_at < ${now}::timestamptz - ${grace} order by expires_at limit ${limit})
+        union all
+        (select s.id from widget_sessions s join tenants t on t.id = s.tenant_id
+         where t.clock_offset_ms > 0 and s.expires_at >= ${now}::timestamptz - ${grace} and s.expires_at < ${now}::timestamptz
+           and s.expires_at < ${tenantNow(now)} - ${grace}
+         limit ${limit})
+      ) due limit ${limit})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import { deleteOldAuditRecords } from '../store/queries/audit.js';
+import { deleteOldArchivedJobs } from '../store/queries/jobs.js';
+import { deleteOldDeliveries, deleteOldEvents } from '../store/queries/webhooks.js';
+import { deleteExpiredWidgetSessions } from '../store/queries/widget-sessions.js';
+import type { Database } from '../store/schema.js';
+
+/**
+ * Retention: what nothing else deletes is deleted once it is old enough, by the scheduler's
+ * housekeeping pass (every 30 s, src/refresh/scheduler.ts). Each step deletes in batches of
+ * `batchSize` rows, one short statement each (no long locks), at most `batchesPerPass` batches per
+ * pass: a backlog (a lowered setting, a first run on an old store) drains over several passes
+ * instead of one long one.
+ *
+ * Ages are on each tenant's clock, as for the rest of the housekeeping (MFA sessions, abandoned
+ * links, `stale_in`): advancing a sandbox tenant's clock makes its old rows go; with the sandbox
+ * off every tenant is on real time. The job queue is nobody's tenant: its archive ages in real time.
+ */
+export interface RetentionSettings {
+  /** Webhook events and their deliveries (VINCULO_WEBHOOK_RETENTION_DAYS). Pending deliveries stay. */
+  webhookDays: number;
+  /** pg-boss's archived jobs (VINCULO_JOB_RETENTION_DAYS). */
+  jobDays: number;
+  /** Audit records (VINCULO_AUDIT_RETENTION_DAYS). */
+  auditDays: number;
+  /** pg-boss's schema (its archive table). */
+  jobSchema: string;
+  batchSize?: number;
+  batchesPerPass?: number;
+  /** A step that failed; the other steps still run. */
+  onError?: (err: unknown, step: RetentionStep) => void;
+}
+
+/** Rows each step deleted in one pass. */
+export interface RetentionCounts {
+  webhookDeliveries: number;
+  webhookEvents: number;
+  archivedJobs: number;
+  widgetSessions: number;
+  auditRecords: number;
+  // Idempotency records (another branch) get their step here: a count, and an entry in `steps` below.
+}
+
+export type RetentionStep = keyof RetentionCounts;
+
+/** Expired widget sessions are kept this long (on the tenant's clock) before they go. */
+export const WIDGET_SESSION_GRACE_MS = 86_400_000;
+export const RETENTION_BATCH = 1000;
+export const RETENTION_BATCHES_PER_PASS = 10;
+
+/** One batch of a step: deletes up to `limit` rows due at `now`, returns how many. */
+type Batch = (db: Kysely<Database>, now: Date, limit: number) => Promise<number>;
+
+export class Retention {
+  private readonly steps: readonly [RetentionStep, Batch][];
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly settings: RetentionSettings,
+  ) {
+    const s = settings;
+    // In order: deliveries before their events (an event goes once it has no delivery left).
+    this.steps = [
+      ['webhookDeliveries', (db, now, limit) => deleteOldDeliveries(db, now, s.webhookDays, limit)],
+      ['webhookEvents', (db, now, limit) => deleteOldEvents(db, now, s.webhookDays, limit)],
+      ['archivedJobs', (db, _now, limit) => deleteOldArchivedJobs(db, s.jobSchema, s.jobDays, limit)],
+      ['widgetSessions', (db, now, limit) => deleteExpiredWidgetSessions(db, now, WIDGET_SESSION_GRACE_MS, limit)],
+      ['auditRecords', (db, now, limit) => deleteOldAuditRecords(db, now, s.auditDays, limit)],
+      // The idempotency records' step goes here (retention of the idempotency branch's table).
+    ];
+  }
+
+  /** One pass: every step, each up to its budget. `now` is real time (each tenant's offset is added in SQL). */
+  async run(now: Date): Promise<RetentionCounts> {
+    const counts: RetentionCounts = { webhookDeliveries: 0, webhookEvents: 0, archivedJobs: 0, widgetSessions: 0, auditRecords: 0 };
+    const limit = this.settings.batchSize ?? RETENTION_BATCH;
+    const batches = this.settings.batchesPerPass ?? RETENTION_BATCHES_PER_PASS;
+    for (const [step, batch] of this.steps) {
+      try {
+        for (let i = 0; i < batches; i++) {
+          const n = await batch(this.db, now, limit);
+          counts[step] += n;
+          if (n < limit) break;
+        }
+      } catch (err) {
+        if (!this.settings.onError) throw err;
+        this.settings.onError(err, step);
+      }
+    }
+    return counts;
+  }
+}
