@@ -270,6 +270,10 @@ function operation(route: RouteEntry): Json {
     required: true,
     schema: params?.properties?.[name] ?? { type: 'string' },
   }));
+  const query = (route.schema?.querystring ?? null) as Json | null;
+  for (const [name, schema] of Object.entries(query?.properties ?? {})) {
+    parameters.push({ name, in: 'query', ...(query!.required?.includes(name) && { required: true }), schema });
+  }
   for (const [name, h] of Object.entries(doc?.headers ?? {})) parameters.push({ name, in: 'header', description: h.description, schema: h.schema });
 
   const responses: Json = {};
