@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CLI, type AuditRecord } from './audit/index.js';
 import { loadConfig, type Config } from './config.js';
 import { ValidationErrors, VinculoError } from './errors.js';
+import { generateOpenApi } from './http/openapi.js';
 import { migrate, openStore } from './store/db.js';
 import { openServices, storeOptions } from './server.js';
 import { runWorker } from './worker.js';
@@ -22,6 +23,7 @@ const USAGE = `Usage: vinculo <command>
                                          who used credentials and keys, newest first (default 100)
   migrate                                apply database migrations
   worker                                 run background jobs only (refreshes, webhooks), no API
+  openapi                                print the API's OpenAPI document (no server or store needed)
 
 The store is the server's: DATABASE_URL, or the embedded store in VINCULO_DATA_DIR (./data),
 which only one process can open at a time (stop the server first).`;
@@ -56,6 +58,12 @@ async function run(argv: string[]): Promise<number> {
   if (values.help || !command) {
     out(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  if (command === 'openapi' && !sub) {
+    // From the routes alone: no configuration, store or server. Written before exiting, even to a pipe.
+    const text = await generateOpenApi();
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    return 0;
   }
   const config = loadConfig();
 

@@ -168,6 +168,11 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     kind: 'not-belvo',
+    path: /^\/openapi\.json\/$/,
+    reason: "Vinculo's own OpenAPI document (src/http/openapi.ts); Belvo publishes its document elsewhere.",
+  },
+  {
+    kind: 'not-belvo',
     path: /^\/api\/$/,
     reason: 'The API root, an index of the collections (as a Django REST root answers); not in the document.',
   },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyContextConfig, type FastifyInstance, type FastifySchema } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { Institutions } from '../institutions/service.js';
 import type { Links } from '../links/service.js';
 import type { Tenants } from '../tenants/service.js';
@@ -19,6 +20,7 @@ import type { Config } from '../config.js';
 import { widgetPlugin, type WidgetService } from '../widget/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Webhooks } from '../webhooks/index.js';
+import { openApiRoute } from './openapi.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -35,7 +37,12 @@ export interface RouteEntry {
   method: string;
   /** fastify's pattern, e.g. `/api/links/:id/`. */
   url: string;
+  /** What the route validates and declares (`config.doc`): what /openapi.json describes. */
+  schema?: FastifySchema;
+  config?: FastifyContextConfig;
 }
+
+const ApiRoot = Type.Object({ institutions: Type.String(), links: Type.String() }, { title: 'ApiRoot', additionalProperties: false });
 
 const ROUTE_TABLES = new WeakMap<FastifyInstance, readonly RouteEntry[]>();
 
@@ -60,6 +67,8 @@ export interface AppOptions {
    * trickles its body, or never reads its answer, is cut off (and cannot hold a shutdown open).
    */
   timeouts?: { requestSeconds: number; connectionSeconds: number };
+  /** Build and serve the Connect widget's page (default true; false: its API routes only). */
+  widgetPage?: boolean;
 }
 
 /**
@@ -67,7 +76,7 @@ export interface AppOptions {
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 } } = options;
+  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 }, widgetPage = true } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // fastify takes a hop count too (its types omit it).
@@ -100,7 +109,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   ROUTE_TABLES.set(app, routes);
   app.addHook('onRoute', (route) => {
     const source = route.url.replace(/\/+$/, '').replace(/:[^/]+/g, '[^/]+');
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, pattern: new RegExp(`^${source}/?$`) });
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, pattern: new RegExp(`^${source}/?$`), schema: route.schema, config: route.config });
+    }
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -119,7 +130,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate);
-    api.get('/api/', async () => ({ institutions: '/api/institutions/', links: '/api/links/' }));
+    api.get('/api/', { config: { doc: { summary: 'The API root: where the collections are', responses: { 200: ApiRoot } } } }, async () => ({
+      institutions: '/api/institutions/',
+      links: '/api/links/',
+    }));
     await api.register(institutionRoutes, { institutions: services.institutions });
     await api.register(linkRoutes, { links: services.links });
     await api.register(resourceRoutes, { data: services.data });
@@ -127,6 +141,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     if (services.sandbox) await api.register(sandboxRoutes, { sandbox: services.sandbox });
   });
   // The Connect widget: /api/token/ (key pair in the body or Basic) and /widget/ (Bearer tokens).
-  await app.register(widgetPlugin, { widget: services.widget, tenants: services.tenants });
+  await app.register(widgetPlugin, { widget: services.widget, tenants: services.tenants, page: widgetPage });
+  // The API's own OpenAPI document (src/http/openapi.ts), public like Belvo's.
+  await app.register(openApiRoute, { routes: () => routeTable(app) });
   return app;
 }

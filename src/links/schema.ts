@@ -58,20 +58,26 @@ export type PatchLinkBody = Static<typeof PatchLinkBody>;
 
 export const LinkIdParams = Type.Object({ id: Type.String() });
 
-/** The Link object as the API returns it (Belvo's `Link` plus the newer retention fields). */
-export const Link = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  institution: Type.String(),
-  access_mode: Type.Enum(ACCESS_MODES),
-  last_accessed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  created_at: Type.String({ format: 'date-time' }),
-  external_id: Type.Union([Type.String(), Type.Null()]),
-  institution_user_id: Type.String(),
-  status: Type.Enum(LINK_STATUSES),
-  created_by: Type.String({ format: 'uuid' }),
-  refresh_rate: Type.Union([Type.Enum(REFRESH_RATES), Type.Null()]),
-  credentials_storage: Type.String(),
-  stale_in: Type.Union([Type.String(), Type.Null()]),
-  fetch_resources: Type.Array(Type.String()),
-});
+/**
+ * The Link object as the API returns it (Belvo's `Link` plus the newer retention fields). It
+ * documents the API (src/http/openapi.ts); fastify does not serialize with it.
+ */
+export const Link = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    institution: Type.String(),
+    access_mode: Type.Enum(ACCESS_MODES),
+    last_accessed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    created_at: Type.String({ format: 'date-time' }),
+    external_id: Type.Union([Type.String(), Type.Null()]),
+    institution_user_id: Type.String(),
+    status: Type.Enum(LINK_STATUSES),
+    created_by: Type.String({ format: 'uuid' }),
+    refresh_rate: Type.Union([Type.Enum(REFRESH_RATES), Type.Null()]),
+    credentials_storage: Type.String(),
+    stale_in: Type.Union([Type.String(), Type.Null()]),
+    fetch_resources: Type.Array(Type.String()),
+  },
+  { title: 'Link', additionalProperties: false },
+);
 export type Link = Static<typeof Link>;

@@ -1,4 +1,5 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+import type { ResourceName } from '../connectors/connector.js';
 import { FLOW_TYPES } from './filters.js';
 
 /** Request bodies of the link-data endpoints (Belvo's `*Request` schemas), declared once. */
@@ -73,3 +74,42 @@ export const ResumeRetrievalBody = Type.Object({
 export type ResumeRetrievalBody = Static<typeof ResumeRetrievalBody>;
 
 export const ObjectIdParams = Type.Object({ id: Type.String() });
+
+// ---- answers (they document the API, src/http/openapi.ts; fastify does not serialize with them) ----
+
+const Uuid = Type.String({ format: 'uuid' });
+const Instant = Type.String({ format: 'date-time' });
+
+/**
+ * A link-data object: the fields the server owns (`id`, its `link`, `collected_at`, `created_at`)
+ * around the institution's fields: Belvo's object of that name, as the connector extracted it.
+ */
+function dataObject(title: string, owner: Record<string, TSchema>) {
+  return Type.Object(
+    { id: Uuid, ...owner, collected_at: Instant, created_at: Instant },
+    {
+      title,
+      description: `Belvo's \`${title}\`. The declared fields are the server's; the others are the institution's, as Belvo defines them.`,
+      additionalProperties: true,
+    },
+  );
+}
+
+export const AccountObject = dataObject('Account', { link: Uuid });
+/** Transactions and balances embed their whole account instead of a `link`. */
+const inAccount = { account: AccountObject };
+
+export const OBJECT_SCHEMAS = {
+  ACCOUNTS: AccountObject,
+  TRANSACTIONS: dataObject('Transaction', inAccount),
+  OWNERS: dataObject('Owner', { link: Uuid }),
+  BALANCES: dataObject('Balance', inAccount),
+  INVOICES: dataObject('Invoice', { link: Uuid }),
+  TAX_RETURNS: dataObject('TaxReturn', { link: Uuid }),
+  TAX_STATUS: dataObject('TaxStatus', { link: Uuid }),
+  TAX_COMPLIANCE_STATUS: dataObject('TaxComplianceStatus', { link: Uuid }),
+  EMPLOYMENT_RECORDS: dataObject('EmploymentRecord', { link: Uuid }),
+} as const satisfies Record<ResourceName, TSchema>;
+
+/** 202: a background retrieval was accepted; its outcome comes by webhook, with this id. */
+export const AcceptedRetrieval = Type.Object({ request_id: Type.String({ pattern: '^[a-f0-9]{32}$' }) }, { title: 'AcceptedRetrieval', additionalProperties: false });

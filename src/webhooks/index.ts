@@ -2,4 +2,5 @@
 export { Webhooks, RETRY, retryDelayMs, type WebhookEvent, type WebhooksOptions, type DeliveryOutcome } from './service.js';
 export { TargetPolicy, classify, type Resolve, type Resolved } from './target-policy.js';
 export { REDELIVERY_LIMIT } from './rate-limit.js';
-export { CreateEndpointBody, IdParams, DELIVERY_STATUSES, type CreatedEndpoint, type Delivery, type Endpoint, type WebhookEnvelope } from './schema.js';
+export { deliveryFilters } from './filters.js';
+export { CreateEndpointBody, CreatedEndpoint, Delivery, Endpoint, IdParams, DELIVERY_STATUSES, type WebhookEnvelope } from './schema.js';

@@ -1,7 +1,9 @@
-import { Type, type Static } from 'typebox';
-import type { DeliveryRow } from '../store/queries/webhooks.js';
+import { Type, type Static, type TSchema } from 'typebox';
 
-/** Request and response shapes of the Webhooks API, declared once (types derive from them). */
+/**
+ * Request and response shapes of the Webhooks API, declared once (types derive from them). The
+ * response shapes document the API (src/http/openapi.ts); fastify does not serialize with them.
+ */
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -15,27 +17,49 @@ export type CreateEndpointBody = Static<typeof CreateEndpointBody>;
 
 export const IdParams = Type.Object({ id: Type.String() });
 
+const Uuid = Type.String({ format: 'uuid' });
+const Instant = Type.String({ format: 'date-time' });
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+
 /** An endpoint as listed: never its secret nor its Authorization value. */
-export interface Endpoint {
-  id: string;
-  url: string;
-  has_authorization: boolean;
-  created_at: string;
-}
+export const Endpoint = Type.Object(
+  { id: Uuid, url: Type.String(), has_authorization: Type.Boolean(), created_at: Instant },
+  { title: 'WebhookEndpoint', additionalProperties: false },
+);
+export type Endpoint = Static<typeof Endpoint>;
 
 /** The answer to creating an endpoint: the only time the signing secret is shown. */
-export interface CreatedEndpoint extends Endpoint {
-  /** `whsec_` + base64 of 32 random bytes (Standard Webhooks format). */
-  secret: string;
-}
+export const CreatedEndpoint = Type.Object(
+  {
+    ...Endpoint.properties,
+    /** `whsec_` + base64 of 32 random bytes (Standard Webhooks format). */
+    secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$' }),
+  },
+  { title: 'CreatedWebhookEndpoint', additionalProperties: false },
+);
+export type CreatedEndpoint = Static<typeof CreatedEndpoint>;
 
-/** One event to one endpoint, with the outcome of its latest attempt: the stored row, times as ISO-8601 text. */
-export type Delivery = Omit<DeliveryRow, 'status' | 'next_attempt_at' | 'delivered_at' | 'created_at'> & {
-  status: DeliveryStatus;
-  next_attempt_at: string | null;
-  delivered_at: string | null;
-  created_at: string;
-};
+/** One event to one endpoint, with the outcome of its latest attempt (times as ISO-8601 text). */
+export const Delivery = Type.Object(
+  {
+    id: Uuid,
+    webhook_id: Type.String(),
+    endpoint_id: Uuid,
+    url: Type.String(),
+    webhook_type: Type.String(),
+    webhook_code: Type.String(),
+    link_id: Nullable(Uuid),
+    status: Type.Enum(DELIVERY_STATUSES),
+    attempts: Type.Integer({ minimum: 0 }),
+    last_status_code: Nullable(Type.Integer()),
+    last_error: Nullable(Type.String()),
+    next_attempt_at: Nullable(Instant),
+    delivered_at: Nullable(Instant),
+    created_at: Instant,
+  },
+  { title: 'WebhookDelivery', additionalProperties: false },
+);
+export type Delivery = Static<typeof Delivery>;
 
 /** Belvo's webhook body, key order as Belvo sends it. */
 export interface WebhookEnvelope {

@@ -29,10 +29,12 @@ export function createWidgetService(deps: {
 
 /**
  * Everything the widget adds to the HTTP app: `POST /api/token/` (+ `/api/token/refresh/`), the
- * widget's API under /widget/api/, and the page and scripts under /widget/ (built on first use).
+ * widget's API under /widget/api/, and (unless `page` is false) the page and scripts under
+ * /widget/ (built on first use).
  */
-export const widgetPlugin: FastifyPluginAsync<{ widget: WidgetService; tenants: Tenants }> = async (app, options) => {
+export const widgetPlugin: FastifyPluginAsync<{ widget: WidgetService; tenants: Tenants; page?: boolean }> = async (app, options) => {
   await app.register(widgetRoutes, options);
+  if (options.page === false) return;
   let build: WidgetBuild | null = null;
   try {
     build = await ensureWidgetBuild();

@@ -7,6 +7,7 @@ import {
   LinkIdParams,
   RefreshBody,
   TokenBody,
+  TokenPair,
   WidgetRegisterBody,
   WidgetResumeBody,
   WidgetUpdateBody,
@@ -29,6 +30,14 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ widget: WidgetService; te
     '/api/token/',
     {
       schema: { body: TokenBody },
+      config: {
+        doc: {
+          summary: 'Issue a Connect widget access token',
+          description: 'The secret key pair comes as Basic auth, or as `id` and `password` in the body.',
+          auth: 'basic-or-body',
+          responses: { 200: TokenPair },
+        },
+      },
       preValidation: async (req) => {
         const body = (req.body ?? {}) as Record<string, unknown>;
         const inBody = typeof body.id === 'string' && typeof body.password === 'string';
@@ -41,7 +50,8 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ widget: WidgetService; te
     async (req) => widget.issue(req.principal, req.body),
   );
 
-  app.post('/api/token/refresh/', { schema: { body: RefreshBody } }, async (req) => widget.refresh(req.body.refresh));
+  const refresh = { summary: 'Exchange a refresh token for a new token pair', auth: 'none', responses: { 200: TokenPair } } as const;
+  app.post('/api/token/refresh/', { schema: { body: RefreshBody }, config: { doc: refresh } }, async (req) => widget.refresh(req.body.refresh));
 
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();

@@ -58,3 +58,10 @@ export const InstitutionsQuery = Type.Object({
 export type InstitutionsQuery = Static<typeof InstitutionsQuery>;
 
 export const LinkIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+/**
+ * `POST /api/token/` and `/api/token/refresh/`: a widget access token and its refresh token (JWTs).
+ * It documents the API (src/http/openapi.ts); fastify does not serialize with it.
+ */
+export const TokenPair = Type.Object({ access: Type.String(), refresh: Type.String() }, { title: 'WidgetTokens', additionalProperties: false });
+export type TokenPair = Static<typeof TokenPair>;

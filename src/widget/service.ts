@@ -9,7 +9,7 @@ import * as q from '../store/queries/widget-sessions.js';
 import type { Database, WidgetSessionRow } from '../store/schema.js';
 import type { Principal, Tenants } from '../tenants/service.js';
 import { checkWidgetConfig, type AppliedWidgetConfig } from './config.js';
-import type { InstitutionsQuery, TokenBody, WidgetRegisterBody, WidgetResumeBody, WidgetUpdateBody } from './schema.js';
+import type { InstitutionsQuery, TokenBody, TokenPair, WidgetRegisterBody, WidgetResumeBody, WidgetUpdateBody } from './schema.js';
 import { expired, WIDGET_SCOPES, type WidgetClaims, type WidgetScope, type WidgetTokens } from './tokens.js';
 
 /** Longest a connection attempt may hold its session before another may start (an institution login). */
@@ -24,11 +24,6 @@ const CONNECT_TTL_SECONDS = 120;
  * ends the session when the connection succeeds (a token works until one link is connected or
  * repaired), when a rotated-out refresh token is replayed, or when the issuing API key is revoked.
  */
-
-export interface TokenPair {
-  access: string;
-  refresh: string;
-}
 
 /** Who a widget call acts for: resolved from `Authorization: Bearer <access>`. */
 export interface WidgetContext {

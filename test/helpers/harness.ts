@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
 import { createVinculo, type Vinculo } from '../../src/server.js';
 import { checkExchange } from './openapi.js';
+import { vinculoDocumentCheck, type DocumentCheck } from './vinculo-openapi.js';
 import { freshStore, STORES, type StoreName } from './stores.js';
 
 export interface Response<T = any> {
@@ -43,7 +44,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-// ---- every answer checked against Belvo's OpenAPI document ---------------------------------------
+// ---- every answer checked against Belvo's OpenAPI document and Vinculo's own -------------------------
 
 interface Violation {
   requestId: string;
@@ -51,7 +52,8 @@ interface Violation {
 }
 
 /**
- * Answers of one server that broke Belvo's document (spec/belvo/, test/helpers/openapi.ts).
+ * Answers of one server that broke Belvo's document (spec/belvo/, test/helpers/openapi.ts) or
+ * Vinculo's own (openapi.json, test/helpers/vinculo-openapi.ts).
  * A request made through `Client.request` takes its own violation and throws it at once; anything
  * else (the official SDK over a socket, a browser, a direct `app.inject`) stays here until
  * `assertConformant()` throws it: after the test that made it (describeStores' afterEach), or at
@@ -79,7 +81,7 @@ class Conformance {
     if (!this.pending.size) return;
     const all = [...this.pending.values()];
     this.pending.clear();
-    throw new Error(`${all.length} answer(s) broke Belvo's OpenAPI document:\n${all.map(explain).join('\n')}`);
+    throw new Error(`${all.length} answer(s) broke Belvo's OpenAPI document or Vinculo's:\n${all.map(explain).join('\n')}`);
   }
 }
 
@@ -91,10 +93,11 @@ const conformance = new WeakMap<FastifyInstance, Conformance>();
 
 /**
  * A test-only `onSend` hook: every answer the server produces, whoever asked (inject or socket),
- * is checked against the operation Belvo's document gives for its method, path and status.
+ * is checked against the operation Belvo's document gives for its method, path and status, and
+ * against Vinculo's own document where it describes the path.
  * Checking never changes the answer; a violation is recorded for the test to fail on.
  */
-function watchConformance(app: FastifyInstance): Conformance {
+function watchConformance(app: FastifyInstance, own: DocumentCheck): Conformance {
   const c = new Conformance();
   app.addHook('onSend', async (request, reply, payload) => {
     const body =
@@ -102,13 +105,14 @@ function watchConformance(app: FastifyInstance): Conformance {
     const contentType = reply.getHeader('content-type');
     let problems: string[];
     try {
-      problems = checkExchange({
+      const exchange = {
         method: request.method,
         url: request.url,
         status: reply.statusCode,
         body,
         contentType: typeof contentType === 'string' ? contentType : undefined,
-      });
+      };
+      problems = [...checkExchange(exchange), ...own.check(exchange)];
     } catch (err) {
       // A broken deviation or schema must fail the test too, not turn the answer into a 500.
       problems = [`${request.method} ${request.url} → ${reply.statusCode}: the check itself failed: ${(err as Error).stack}`];
@@ -169,7 +173,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     workers: options.workers ?? false,
     warn: (m) => warnings.push(m),
   });
-  const checks = watchConformance(vinculo.app);
+  const checks = watchConformance(vinculo.app, await vinculoDocumentCheck());
   const harness: Harness = {
     store,
     vinculo,

@@ -121,4 +121,10 @@ describe('conformance failures fail the test that caused them', () => {
     assert.throws(() => h.assertConformant(), /1 answer\(s\) broke Belvo's OpenAPI document[\s\S]*GET \/api\/links\/ → 200[\s\S]*count must be integer/);
     h.assertConformant(); // reported once
   });
+
+  it("an answer that breaks only Vinculo's own document (a path outside Belvo's) fails too", async () => {
+    assert.equal((await c.request('GET', '/api/webhooks/')).status, 200);
+    await assert.rejects(() => c.request('GET', '/api/webhooks/', undefined, { 'x-test-break': '1' }), /Vinculo's openapi.json, GET \/api\/webhooks\/\)[\s\S]*count must be integer/);
+    h.assertConformant();
+  });
 });
