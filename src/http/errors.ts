@@ -100,13 +100,12 @@ export async function sendError(error: FastifyError, request: FastifyRequest, re
   else {
     const mapped = fromFastify(error);
     if (mapped) errors = [mapped];
-    else if (isStoreUnavailable(error)) {
+    else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      errors = [apiError('invalid', error.message)];
+    } else if (isStoreUnavailable(error)) {
       // The database did not answer in time: the client may retry; the log line says why.
       request.log.warn({ err: error }, 'store unavailable');
       errors = [apiError('service_unavailable', undefined, { retryAfterSeconds: 1 })];
-    }
-    else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      errors = [apiError('invalid', error.message)];
     } else {
       // Never echo internal messages: they may hold anything. The log line has the details.
       request.log.error({ err: error }, 'unhandled error');

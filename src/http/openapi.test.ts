@@ -122,9 +122,9 @@ describe('openapi.json', () => {
 
   it('gives each operation its error answers and security', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).filter((s) => s >= '400');
-    assert.deepEqual(statuses('/api/links/', 'post'), ['400', '401', '408', '428', '429', '500']);
-    assert.deepEqual(statuses('/api/links/{id}/', 'get'), ['400', '401', '404', '429', '500']);
-    assert.deepEqual(statuses('/api/transactions/', 'get'), ['400', '401', '404', '429', '500']);
+    assert.deepEqual(statuses('/api/links/', 'post'), ['400', '401', '408', '428', '429', '500', '503']);
+    assert.deepEqual(statuses('/api/links/{id}/', 'get'), ['400', '401', '404', '429', '500', '503']);
+    assert.deepEqual(statuses('/api/transactions/', 'get'), ['400', '401', '404', '429', '500', '503']);
     assert.ok(doc.components.responses.MethodNotAllowed, '405 is described once, for the methods a path does not list');
     const codes = doc.components.responses.TokenRequired.content['application/json'].schema.items.properties;
     assert.deepEqual(codes.code.enum, ['token_required']);

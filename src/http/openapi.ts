@@ -121,6 +121,7 @@ const ERROR_NAMES: Record<number, string> = {
   428: 'TokenRequired',
   429: 'TooManyRequests',
   500: 'UnexpectedError',
+  503: 'ServiceUnavailable',
 };
 const errorName = (status: number) => ERROR_NAMES[status] ?? `Error${status}`;
 
@@ -152,7 +153,7 @@ function errorResponse(status: number): Json {
     { additionalProperties: false },
   );
   const headers: Json = { 'X-Request-Id': X_REQUEST_ID };
-  if (status === 429) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+  if (status === 429 || status === 503) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
   if (status === 405) headers.Allow = { $ref: '#/components/headers/Allow' };
   return {
     description: `${STATUS_CODES[status] ?? 'Error'}: ${codes.length ? codes.map((c) => `\`${c}\``).join(', ') : 'an error'}.`,
@@ -163,9 +164,10 @@ function errorResponse(status: number): Json {
 
 /**
  * Statuses every /api/ operation can answer: bad input (a NUL in the query, an unreadable body),
- * refused credentials (keys or token), a failure; and where secret keys are checked, their throttle.
+ * refused credentials (keys or token), a failure, a database that did not answer in time; and
+ * where secret keys are checked, their throttle.
  */
-const ALWAYS: readonly number[] = [400, 401, 500];
+const ALWAYS: readonly number[] = [400, 401, 500, 503];
 
 function errorStatuses(route: RouteEntry, doc: RouteDoc | undefined): number[] {
   const out = new Set([...ALWAYS, ...(doc?.errors ?? [])]);

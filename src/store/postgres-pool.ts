@@ -44,7 +44,9 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '53300', // too_many_connections
   '08000', '08001', '08003', '08004', '08006', // connection exceptions
 ]);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// Failing to reach the database at all (a reset mid-query is pg's "Connection terminated"; socket
+// resets alone are not counted: a client's own aborted request raises them too).
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** True when `err` means the store did not answer in time or at all (answered as 503, not 500). */
 export function isStoreUnavailable(err: unknown): boolean {
