@@ -19,6 +19,8 @@ import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
 import { createWidgetService, type WidgetService } from './widget/index.js';
 import { TargetPolicy, Webhooks } from './webhooks/index.js';
+import { Idempotency } from './idempotency/service.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit/buckets.js';
 
 export interface Vinculo {
   app: FastifyInstance;
@@ -46,6 +48,10 @@ export interface Services {
   webhooks: Webhooks;
   /** Connect widget tokens and the widget page's API. */
   widget: WidgetService;
+  /** `Idempotency-Key` records (issue 11). */
+  idempotency: Idempotency;
+  /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
+  rateLimiter: RateLimiter | null;
 }
 
 export interface VinculoOptions {
@@ -119,7 +125,13 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
-    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget };
+    const idempotency = new Idempotency(store.db, vault);
+    const rateLimiter = createRateLimiter(store, config.rateLimit);
+    const services: Services = {
+      tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget,
+      idempotency,
+      rateLimiter,
+    };
     return { store, services };
   } catch (err) {
     await store.close();

@@ -19,6 +19,10 @@ import type { Config } from '../config.js';
 import { widgetPlugin, type WidgetService } from '../widget/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Webhooks } from '../webhooks/index.js';
+import type { Idempotency } from '../idempotency/service.js';
+import type { RateLimiter } from '../rate-limit/buckets.js';
+import { registerIdempotency } from './idempotency.js';
+import { registerRateLimit } from './rate-limit.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -29,6 +33,10 @@ export interface AppServices {
   sandbox: Sandbox | null;
   webhooks: Webhooks;
   widget: WidgetService;
+  /** `Idempotency-Key` on POSTs under /api/. */
+  idempotency: Idempotency;
+  /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
+  rateLimiter: RateLimiter | null;
 }
 
 export interface RouteEntry {
@@ -109,6 +117,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate);
+    // Both need the principal, so they come after authentication; a replay counts as a request.
+    if (services.rateLimiter) registerRateLimit(api, services.rateLimiter);
+    registerIdempotency(api, services.idempotency);
     api.get('/api/', async () => ({ institutions: '/api/institutions/', links: '/api/links/' }));
     await api.register(institutionRoutes, { institutions: services.institutions });
     await api.register(linkRoutes, { links: services.links });

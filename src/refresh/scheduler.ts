@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { VinculoError } from '../errors.js';
 import type { Jobs, Queue } from '../jobs/jobs.js';
 import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
+import { deleteExpiredIdempotencyKeys } from '../store/queries/idempotency.js';
 import type { Database } from '../store/schema.js';
 
 /** Work whose due times live in the store on each tenant's clock (webhook retries). */
@@ -19,6 +20,8 @@ export interface TickResult {
   staleObjects: number;
   expiredSessions: number;
   abandonedLinks: number;
+  /** Idempotency-Key records past their 24 h (real time). */
+  expiredIdempotencyKeys: number;
 }
 
 export interface SchedulerOptions {
@@ -36,8 +39,8 @@ const HOUSEKEEPING_MS = 30_000;
  * The scheduler's pass, run every few seconds by each worker process (several may run at once:
  * claims use SKIP LOCKED): refreshes that came due become jobs — sent in the claiming
  * transaction, so a claim is never lost —, `credentials_storage: Nd` and `stale_in` expiries are
- * applied, expired MFA sessions and abandoned unconfirmed links deleted, and due webhook retries
- * sent. Due times are on each tenant's (virtual) clock, which is why this is ours and not
+ * applied, expired MFA sessions, abandoned unconfirmed links and expired Idempotency-Key records
+ * deleted, and due webhook retries sent. Due times are on each tenant's (virtual) clock, which is why this is ours and not
  * pg-boss's `startAfter`: advancing a tenant's sandbox clock makes its work due. One pass serves
  * every tenant: the queries add each tenant's clock offset in SQL.
  */
@@ -70,7 +73,7 @@ export class Scheduler {
       if (sent.claimed < BATCH) break;
     }
     if (refreshJobs.length) this.queue.wake('link-refresh');
-    const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0 };
+    const kept = { expiredCredentials: 0, staleObjects: 0, expiredSessions: 0, abandonedLinks: 0, expiredIdempotencyKeys: 0 };
     // Retention is measured in minutes and days: twice a minute is plenty (and always when asked to run everything due).
     if (housekeeping || Date.now() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = Date.now();
@@ -78,6 +81,12 @@ export class Scheduler {
       kept.staleObjects = await deleteStaleData(this.db, now);
       kept.expiredSessions = await deleteExpiredMfaSessions(this.db, now);
       kept.abandonedLinks = await deleteAbandonedLinks(this.db, now, this.options.abandonedLinkMs);
+      // In batches, each its own short statement, until none is left.
+      let n: number;
+      do {
+        n = await deleteExpiredIdempotencyKeys(this.db, now, BATCH);
+        kept.expiredIdempotencyKeys += n;
+      } while (n === BATCH);
     }
     const deliveries: string[] = [];
     for (const work of this.dueWork) deliveries.push(...(await work.sendDue(now)));
