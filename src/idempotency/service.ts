@@ -48,7 +48,7 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** The header's value as a key: 1–255 printable ASCII characters, else 400 invalid on the header. */
 export function parseIdempotencyKey(value: string | string[]): string {
   if (typeof value === 'string' && /^[\x20-\x7e]{1,255}$/.test(value)) return value;
-  throw fieldError.invalid(IDEMPOTENCY_HEADER, 'Must be 1 to 255 printable ASCII characters, sent once.');
+  throw fieldError.invalid(IDEMPOTENCY_HEADER, 'Must be 1 to 255 printable ASCII characters.');
 }
 
 /** JSON with object keys sorted at every level: two bodies that mean the same have the same text. */
