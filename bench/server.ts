@@ -10,6 +10,7 @@
  * It stops on SIGTERM/SIGINT, when its stdin closes (the parent died), or after BENCH_MAX_SECONDS.
  * Run by hand, keep stdin an idle open pipe: `sleep 3600 | node --import tsx bench/server.ts`
  * (`< /dev/null` stops it at once; never `< /dev/zero`, which it would read forever).
+ * BENCH_RATE_LIMIT sets VINCULO_RATE_LIMIT (default off).
  * BENCH_CPU_PROFILE=file.cpuprofile records a V8 CPU profile from "listening" to shutdown (the load
  * only, not the store start and seeding) for investigating where the time goes.
  */
@@ -42,6 +43,8 @@ const config = loadConfig({
   DATABASE_URL: databaseUrl,
   VINCULO_MASTER_KEY: env.VINCULO_MASTER_KEY || randomBytes(32).toString('base64'),
   LOG_LEVEL: 'silent',
+  // bench/rate-limit.ts measures the limit's cost; everything else runs without it.
+  VINCULO_RATE_LIMIT: env.BENCH_RATE_LIMIT?.trim() || 'off',
 });
 
 const STATUSES = ['valid', 'invalid', 'token_required', 'unconfirmed'] as const;

@@ -50,4 +50,15 @@ describe('config', () => {
     assert.throws(() => loadConfig({ VINCULO_SANDBOX: 'no' }), /VINCULO_SANDBOX must be true or false/);
     assert.equal(loadConfig({}).unconfirmedLinkDays, 7);
   });
+  it('VINCULO_RATE_LIMIT: off by default, 100/s under NODE_ENV=production; a positive number or off', () => {
+    const key = { VINCULO_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    assert.equal(loadConfig({}).rateLimit, null);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...key }).rateLimit, 100);
+    assert.equal(loadConfig({ NODE_ENV: 'production', VINCULO_RATE_LIMIT: 'OFF', ...key }).rateLimit, null);
+    assert.equal(loadConfig({ VINCULO_RATE_LIMIT: '250' }).rateLimit, 250);
+    assert.equal(loadConfig({ VINCULO_RATE_LIMIT: '0.5' }).rateLimit, 0.5);
+    for (const bad of ['0', '-1', 'fast', 'Infinity', '1e9']) {
+      assert.throws(() => loadConfig({ VINCULO_RATE_LIMIT: bad }), /VINCULO_RATE_LIMIT must be off or a number/, bad);
+    }
+  });
 });

@@ -68,6 +68,11 @@ export interface Config {
    */
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerKey: number;
+  /**
+   * Requests per second allowed per secret key, in bursts of twice that (VINCULO_RATE_LIMIT);
+   * null: no limit. Off by default in development, 100 under NODE_ENV=production.
+   */
+  readonly rateLimit: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -119,6 +124,14 @@ export function loadConfig(env: Env = process.env): Config {
     return raw === 'true';
   };
   const production = env.NODE_ENV === 'production';
+  const rateLimit = (): number | null => {
+    const raw = env.VINCULO_RATE_LIMIT?.trim().toLowerCase() ?? '';
+    if (raw === '') return production ? 100 : null;
+    if (raw === 'off') return null;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > 1_000_000) problems.push('VINCULO_RATE_LIMIT must be off or a number of requests per second in (0, 1000000]');
+    return n;
+  };
   const sandbox = bool('VINCULO_SANDBOX', !production);
 
   const databaseUrl = env.DATABASE_URL?.trim() || null;
@@ -163,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllow: webhookAllow(),
     authFailuresPerAddress: int('VINCULO_AUTH_FAILURES_PER_ADDRESS', 10, 0, 1_000_000),
     authFailuresPerKey: int('VINCULO_AUTH_FAILURES_PER_KEY', 10, 0, 1_000_000),
+    rateLimit: rateLimit(),
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);

@@ -127,6 +127,10 @@ export const ERROR_CATALOGUE = {
     message: "This link doesn't have stored credentials hence it can't be switched to recurrent mode",
   },
   login_error: { status: 400, message: 'Invalid credentials provided to login to the institution' },
+  idempotency_key_reused: {
+    status: 400,
+    message: 'This Idempotency-Key was already used with another request (method, path, query or body); use a new key for a new request.',
+  },
   authentication_failed: { status: 401, message: 'Invalid Secret Keys' },
   permission_denied: { status: 403, message: 'You do not have permission to perform this action.' },
   not_found: { status: 404, message: 'Not found' },
@@ -134,6 +138,10 @@ export const ERROR_CATALOGUE = {
   request_timeout: {
     status: 408,
     message: 'The request timed out, you can retry asking for less data by changing your query parameters',
+  },
+  idempotency_key_in_use: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed; retry once it has finished.',
   },
   token_required: { status: 428, message: 'A MFA token is required by the institution to login' },
   too_many_requests: { status: 429, message: 'Request was throttled.' },

@@ -22,6 +22,8 @@ import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
 import { createWidgetService, type WidgetService } from './widget/index.js';
 import { TargetPolicy, Webhooks } from './webhooks/index.js';
+import { Idempotency } from './idempotency/service.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit/buckets.js';
 
 export interface Vinculo {
   app: FastifyInstance;
@@ -53,6 +55,10 @@ export interface Services {
   widget: WidgetService;
   /** Who used credentials and keys (the `audit` CLI command reads it). */
   audit: Audit;
+  /** `Idempotency-Key` records (issue 11). */
+  idempotency: Idempotency;
+  /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
+  rateLimiter: RateLimiter | null;
 }
 
 export interface VinculoOptions {
@@ -144,7 +150,13 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
-    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit };
+    const idempotency = new Idempotency(store.db, vault);
+    const rateLimiter = createRateLimiter(store, config.rateLimit);
+    const services: Services = {
+      tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit,
+      idempotency,
+      rateLimiter,
+    };
     return { store, services };
   } catch (err) {
     await store.close();

@@ -217,7 +217,16 @@ export const DEVIATIONS: readonly Deviation[] = [
     status: 429,
     schema: TOO_MANY_REQUESTS,
     reason:
-      "Vinculo's authentication throttle (src/tenants/throttle.ts): after too many failed secret-key checks from a client address or for a key id, any operation answers 429 too_many_requests with Retry-After before checking the keys. The document gives no 429 (Belvo's API guide lists none either).",
+      "Vinculo's authentication throttle (src/tenants/throttle.ts): after too many failed secret-key checks from a client address or for a key id, any operation answers 429 too_many_requests with Retry-After before checking the keys; and the per-key rate limit (VINCULO_RATE_LIMIT, src/http/rate-limit.ts), past its bucket. The document gives no 429 (Belvo's API guide lists none either).",
+  },
+  {
+    kind: 'undocumented-status',
+    method: 'POST',
+    path: /^\/api\//,
+    status: 409,
+    schema: errorsWith({ code: ['idempotency_key_in_use'] }),
+    reason:
+      "Vinculo's Idempotency-Key (src/http/idempotency.ts, Stripe's semantics): a POST retried with the key of a request that is still running answers 409 idempotency_key_in_use with Retry-After. Belvo's document has no Idempotency-Key and no 409. (A key reused for another request is a 400 validation error on the field `Idempotency-Key`, which the documented 400 covers; a replay is the first answer again, with the header Idempotent-Replayed.)",
   },
   {
     kind: 'undocumented-status',

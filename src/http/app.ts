@@ -21,6 +21,10 @@ import { widgetPlugin, type WidgetService } from '../widget/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Webhooks } from '../webhooks/index.js';
 import { openApiRoute } from './openapi.js';
+import type { Idempotency } from '../idempotency/service.js';
+import type { RateLimiter } from '../rate-limit/buckets.js';
+import { registerIdempotency } from './idempotency.js';
+import { registerRateLimit } from './rate-limit.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -31,6 +35,10 @@ export interface AppServices {
   sandbox: Sandbox | null;
   webhooks: Webhooks;
   widget: WidgetService;
+  /** `Idempotency-Key` on POSTs under /api/. */
+  idempotency: Idempotency;
+  /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
+  rateLimiter: RateLimiter | null;
 }
 
 export interface RouteEntry {
@@ -130,6 +138,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate);
+    // Both need the principal, so they come after authentication; a replay counts as a request.
+    if (services.rateLimiter) registerRateLimit(api, services.rateLimiter);
+    registerIdempotency(api, services.idempotency);
     api.get('/api/', { config: { doc: { summary: 'The API root: where the collections are', responses: { 200: ApiRoot } } } }, async () => ({
       institutions: '/api/institutions/',
       links: '/api/links/',

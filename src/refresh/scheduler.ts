@@ -44,8 +44,8 @@ const HOUSEKEEPING_MS = 30_000;
  * The scheduler's pass, run every few seconds by each worker process (several may run at once:
  * claims use SKIP LOCKED): refreshes that came due become jobs — sent in the claiming
  * transaction, so a claim is never lost —, `credentials_storage: Nd` and `stale_in` expiries are
- * applied, expired MFA sessions and abandoned unconfirmed links deleted, and due webhook retries
- * sent. Due times are on each tenant's (virtual) clock, which is why this is ours and not
+ * applied, expired MFA sessions, abandoned unconfirmed links and expired Idempotency-Key records
+ * deleted, and due webhook retries sent. Due times are on each tenant's (virtual) clock, which is why this is ours and not
  * pg-boss's `startAfter`: advancing a tenant's sandbox clock makes its work due. One pass serves
  * every tenant: the queries add each tenant's clock offset in SQL.
  */

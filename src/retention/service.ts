@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { deleteOldAuditRecords } from '../store/queries/audit.js';
+import { deleteExpiredIdempotencyKeys } from '../store/queries/idempotency.js';
 import { deleteOldArchivedJobs } from '../store/queries/jobs.js';
 import { deleteOldDeliveries, deleteOldEvents } from '../store/queries/webhooks.js';
 import { deleteExpiredWidgetSessions } from '../store/queries/widget-sessions.js';
@@ -38,7 +39,8 @@ export interface RetentionCounts {
   archivedJobs: number;
   widgetSessions: number;
   auditRecords: number;
-  // Idempotency records (another branch) get their step here: a count, and an entry in `steps` below.
+  /** Answers kept for `Idempotency-Key` replays, past their 24 h (real time). */
+  idempotencyKeys: number;
 }
 
 export type RetentionStep = keyof RetentionCounts;
@@ -66,13 +68,13 @@ export class Retention {
       ['archivedJobs', (db, _now, limit) => deleteOldArchivedJobs(db, s.jobSchema, s.jobDays, limit)],
       ['widgetSessions', (db, now, limit) => deleteExpiredWidgetSessions(db, now, WIDGET_SESSION_GRACE_MS, limit)],
       ['auditRecords', (db, now, limit) => deleteOldAuditRecords(db, now, s.auditDays, limit)],
-      // The idempotency records' step goes here (retention of the idempotency branch's table).
+      ['idempotencyKeys', (db, now, limit) => deleteExpiredIdempotencyKeys(db, now, limit)],
     ];
   }
 
   /** One pass: every step, each up to its budget. `now` is real time (each tenant's offset is added in SQL). */
   async run(now: Date): Promise<RetentionCounts> {
-    const counts: RetentionCounts = { webhookDeliveries: 0, webhookEvents: 0, archivedJobs: 0, widgetSessions: 0, auditRecords: 0 };
+    const counts: RetentionCounts = { webhookDeliveries: 0, webhookEvents: 0, archivedJobs: 0, widgetSessions: 0, auditRecords: 0, idempotencyKeys: 0 };
     const limit = this.settings.batchSize ?? RETENTION_BATCH;
     const batches = this.settings.batchesPerPass ?? RETENTION_BATCHES_PER_PASS;
     for (const [step, batch] of this.steps) {

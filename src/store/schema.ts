@@ -224,6 +224,29 @@ export interface AuditLogTable {
   request_id: string | null;
 }
 
+/** One `Idempotency-Key` of a tenant (see migration 0008_request_limits). The answer is sealed once completed. */
+export interface IdempotencyKeysTable {
+  id: string;
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  /** running | completed */
+  state: string;
+  status: number | null;
+  key_id: string | null;
+  wrapped_key: string | null;
+  ciphertext: string | null;
+  claimed_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** A secret key's token bucket (PostgreSQL only; the embedded store counts in memory). */
+export interface RateLimitBucketsTable {
+  key_id: string;
+  tokens: number;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -246,6 +269,8 @@ export interface Database {
   employment_records: LinkDataTable;
   widget_sessions: WidgetSessionsTable;
   audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeysTable;
+  rate_limit_buckets: RateLimitBucketsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -8,7 +8,7 @@ import { apiError, VinculoError } from '../errors.js';
 // The store's commit-time notification listener (one mechanism for webhooks and key revocations).
 import { CommitListener } from '../webhooks/wake.js';
 import { hashPassword, newPassword, verifyPassword } from './passwords.js';
-import { ConcurrencyLimit, DEFAULT_THROTTLE, FailureThrottle, type ThrottleLimits } from './throttle.js';
+import { ConcurrencyLimit, DEFAULT_THROTTLE, FailureThrottle, throttledError, type ThrottleLimits } from './throttle.js';
 
 /** Who is calling: the tenant (data boundary) and the key's user (links' `created_by`). */
 export interface Principal {
@@ -191,7 +191,7 @@ export class Tenants {
     }
 
     const attempt = this.throttle.begin(client, id);
-    if ('retryAfterMs' in attempt) throw throttled(attempt.retryAfterMs);
+    if ('retryAfterMs' in attempt) throw throttledError(attempt.retryAfterMs);
     const checked = await this.checks.run(async () => {
       const key = await q.findApiKey(this.db, id);
       this.passwordChecks++;
@@ -202,7 +202,7 @@ export class Tenants {
     if (!checked) {
       // Not a failure of this caller's: too many checks are waiting, from anywhere.
       attempt.succeeded();
-      throw throttled(1000);
+      throw throttledError(1000);
     }
     if (!checked.value) return null;
     attempt.succeeded();
@@ -226,13 +226,6 @@ export class Tenants {
     const key = await q.findApiKey(this.db, id);
     return key && !key.revoked_at ? toPrincipal(key) : null;
   }
-}
-
-function throttled(retryAfterMs: number): VinculoError {
-  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return apiError('too_many_requests', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
-    retryAfterSeconds: seconds,
-  });
 }
 
 function toPrincipal(key: NonNullable<Awaited<ReturnType<typeof q.findApiKey>>>): Principal {

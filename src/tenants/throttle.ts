@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { apiError, type VinculoError } from '../errors.js';
 
 /**
  * Guards against authentication being used to burn the CPU: verifying a password costs one scrypt
@@ -76,6 +77,14 @@ export class SlidingWindow {
     }
     return times;
   }
+}
+
+/** Belvo's 429 too_many_requests, with Retry-After: what every throttle and limit answers. */
+export function throttledError(retryAfterMs: number): VinculoError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return apiError('too_many_requests', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    retryAfterSeconds: seconds,
+  });
 }
 
 /** An attempt that passed the throttle; it counts as a failure unless `succeeded()` is called. */

@@ -3,7 +3,7 @@ import type { Database } from '../store/schema.js';
 import { findSealedToRewrap, updateWrappedKey, type SealedTable } from '../store/queries/sealed.js';
 import type { Vault } from './vault.js';
 
-const TABLES: SealedTable[] = ['link_credentials', 'mfa_sessions', 'webhook_endpoints'];
+const TABLES: SealedTable[] = ['link_credentials', 'mfa_sessions', 'webhook_endpoints', 'idempotency_keys'];
 
 /**
  * Re-wraps every stored envelope not under the vault's current master key. Safe while the server

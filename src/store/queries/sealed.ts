@@ -7,7 +7,7 @@ import type { Database, Sealed } from '../schema.js';
  * `db` may be a Kysely instance or a Transaction (which extends it).
  */
 
-export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints';
+export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints' | 'idempotency_keys';
 
 export interface SealedRow extends Sealed {
   pk: string;
@@ -34,7 +34,8 @@ export async function findSealedToRewrap(
     if (afterPk !== null) q = q.where('link_id', '>', afterPk);
     return q.orderBy('link_id').limit(limit).execute();
   }
-  // mfa_sessions and webhook_endpoints: both keyed by `id`.
+  // mfa_sessions, webhook_endpoints and idempotency_keys: keyed by `id` (a running idempotency
+  // key has no envelope yet: its null key_id never matches).
   let q = db
     .selectFrom(table as 'mfa_sessions')
     .select(['id as pk', 'key_id', 'wrapped_key', 'ciphertext'])

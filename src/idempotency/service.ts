@@ -1,0 +1,124 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { apiError, fieldError } from '../errors.js';
+import type { Database } from '../store/schema.js';
+import * as q from '../store/queries/idempotency.js';
+import type { Vault } from '../vault/index.js';
+
+/**
+ * Idempotent POSTs (Stripe's `Idempotency-Key` semantics): the first answer of a tenant's key is
+ * kept for a day and replayed to a retry of the same request; another request under the same key
+ * is refused (400 idempotency_key_reused), and so is a retry while the first still runs (409
+ * idempotency_key_in_use). The database decides which request runs: a unique (tenant, key) row is
+ * inserted `running` before the handler, so of two racing requests — in one process or several —
+ * exactly one gets it.
+ *
+ * Answers are stored sealed by the vault (bound to the row's id): some hold what must not lie in
+ * the database in clear — a webhook endpoint's signing secret (shown once), objects retrieved with
+ * `save_data: false`, an MFA session id. Only what a replay returns is kept: status, body,
+ * Content-Type and Location; never the request.
+ */
+
+/** A recorded answer, as a replay sends it. */
+export interface StoredAnswer {
+  status: number;
+  /** Lower-case names: content-type, and location if the answer had one. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Claimed = { kind: 'claimed'; claim: string } | { kind: 'replay'; answer: StoredAnswer };
+
+export interface IdempotencyOptions {
+  /** How long a key is remembered (default 24 h). */
+  ttlMs?: number;
+  /** A key still `running` after this long was left by a process that died: the next retry takes it over (default 10 min). */
+  staleMs?: number;
+  now?: () => Date;
+}
+
+const DAY_MS = 86_400_000;
+/** Retrying a key that is `running` is a conflict; after these many lost races in a row, too. */
+const CLAIM_ATTEMPTS = 3;
+/** What the client should wait before retrying a key in use (seconds). */
+const IN_USE_RETRY_SECONDS = 1;
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** The header's value as a key: 1–255 printable ASCII characters, else 400 invalid on the header. */
+export function parseIdempotencyKey(value: string | string[]): string {
+  if (typeof value === 'string' && /^[\x20-\x7e]{1,255}$/.test(value)) return value;
+  throw fieldError.invalid(IDEMPOTENCY_HEADER, 'Must be 1 to 255 printable ASCII characters.');
+}
+
+/** JSON with object keys sorted at every level: two bodies that mean the same have the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '';
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/**
+ * What makes two requests the same: method, path (trailing slashes ignored, as routing does),
+ * query (sorted) and parsed body, plus `X-Belvo-Request-Mode`, which picks another operation
+ * (an async retrieval answers 202) for the same path and body.
+ */
+export function requestHash(request: { method: string; url: string; body: unknown; mode?: string }): string {
+  const q = request.url.indexOf('?');
+  const path = (q < 0 ? request.url : request.url.slice(0, q)).replace(/\/+$/, '');
+  const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+  query.sort();
+  return createHash('sha256')
+    .update([request.method.toUpperCase(), path, query.toString(), request.mode ?? '', canonicalJson(request.body)].join('\0'))
+    .digest('hex');
+}
+
+const aad = (id: string) => `idempotency:${id}`;
+
+export class Idempotency {
+  private readonly ttlMs: number;
+  private readonly staleMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly vault: Vault,
+    options: IdempotencyOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? DAY_MS;
+    this.staleMs = options.staleMs ?? 10 * 60_000;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Before the handler: claims the key for this request, or returns the answer to replay. Throws
+   * idempotency_key_reused (another request had the key) or idempotency_key_in_use.
+   */
+  async begin(tenantId: string, key: string, hash: string): Promise<Claimed> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const now = this.now();
+      const claim = randomUUID();
+      const row = { id: claim, tenant_id: tenantId, key, request_hash: hash, claimed_at: now, expires_at: new Date(now.getTime() + this.ttlMs) };
+      if (await q.claimIdempotencyKey(this.db, row, new Date(now.getTime() - this.staleMs))) return { kind: 'claimed', claim };
+      const held = await q.findIdempotencyKey(this.db, tenantId, key);
+      // Released between our insert and this read (its answer was a 5xx): claim it again.
+      if (!held) continue;
+      if (held.request_hash !== hash) throw apiError('idempotency_key_reused', undefined, { field: IDEMPOTENCY_HEADER });
+      if (held.state !== 'completed' || !held.key_id || !held.wrapped_key || !held.ciphertext) break;
+      const sealed = { key_id: held.key_id, wrapped_key: held.wrapped_key, ciphertext: held.ciphertext };
+      return { kind: 'replay', answer: this.vault.openJson<StoredAnswer>(sealed, aad(held.id)) };
+    }
+    throw apiError('idempotency_key_in_use', undefined, { retryAfterSeconds: IN_USE_RETRY_SECONDS });
+  }
+
+  /** After the handler: records the answer for replays. */
+  async complete(claim: string, answer: StoredAnswer): Promise<void> {
+    await q.completeIdempotencyKey(this.db, claim, answer.status, this.vault.sealJson(answer, aad(claim)));
+  }
+
+  /** After the handler, for an answer not to replay (5xx, or "try again"): the key is free again. */
+  async release(claim: string): Promise<void> {
+    await q.releaseIdempotencyKey(this.db, claim);
+  }
+}
