@@ -122,7 +122,7 @@ describe('openapi.json', () => {
 
   it('gives each operation its error answers and security', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).filter((s) => s >= '400');
-    assert.deepEqual(statuses('/api/links/', 'post'), ['400', '401', '408', '428', '429', '500', '503']);
+    assert.deepEqual(statuses('/api/links/', 'post'), ['400', '401', '408', '409', '428', '429', '500', '503']);
     assert.deepEqual(statuses('/api/links/{id}/', 'get'), ['400', '401', '404', '429', '500', '503']);
     assert.deepEqual(statuses('/api/transactions/', 'get'), ['400', '401', '404', '429', '500', '503']);
     assert.ok(doc.components.responses.MethodNotAllowed, '405 is described once, for the methods a path does not list');

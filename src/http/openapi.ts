@@ -96,6 +96,13 @@ const SHARED = {
       description: `Objects per page, 1 to ${MAX_PAGE_SIZE} (a larger value is taken as ${MAX_PAGE_SIZE}).`,
       schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
     },
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      in: 'header',
+      description:
+        'Makes a retry safe: the first answer (not a 5xx, nor one that asks for a retry) is kept 24 h per tenant and key and replayed, with `Idempotent-Replayed: true`, for the same request; another request with the key is 400 `idempotency_key_reused`, a retry while the first runs is 409 `idempotency_key_in_use`.',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
+    },
     Fields: QUERY_LIST('fields', 'Only these top-level fields of each object (comma-separated).', 'id,status'),
     Omit: QUERY_LIST('omit', 'All but these top-level fields of each object (comma-separated).', 'created_by'),
   },
@@ -120,6 +127,7 @@ const ERROR_NAMES: Record<number, string> = {
   408: 'RequestTimeout',
   428: 'TokenRequired',
   429: 'TooManyRequests',
+  409: 'Conflict',
   500: 'UnexpectedError',
   503: 'ServiceUnavailable',
 };
@@ -153,7 +161,7 @@ function errorResponse(status: number): Json {
     { additionalProperties: false },
   );
   const headers: Json = { 'X-Request-Id': X_REQUEST_ID };
-  if (status === 429 || status === 503) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+  if (status === 409 || status === 429 || status === 503) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
   if (status === 405) headers.Allow = { $ref: '#/components/headers/Allow' };
   return {
     description: `${STATUS_CODES[status] ?? 'Error'}: ${codes.length ? codes.map((c) => `\`${c}\``).join(', ') : 'an error'}.`,
@@ -169,9 +177,13 @@ function errorResponse(status: number): Json {
  */
 const ALWAYS: readonly number[] = [400, 401, 500, 503];
 
+/** POSTs behind secret keys take an Idempotency-Key (src/http/idempotency.ts); the widget's token routes do not. */
+const idempotent = (route: RouteEntry, doc: RouteDoc | undefined) => route.method === 'POST' && (doc?.auth ?? 'basic') === 'basic';
+
 function errorStatuses(route: RouteEntry, doc: RouteDoc | undefined): number[] {
   const out = new Set([...ALWAYS, ...(doc?.errors ?? [])]);
   if (doc?.auth !== 'none') out.add(429);
+  if (idempotent(route, doc)) out.add(409);
   if (route.url.includes(':') || doc?.list) out.add(404);
   return [...out].sort((a, b) => a - b);
 }
@@ -277,6 +289,7 @@ function operation(route: RouteEntry): Json {
     parameters.push({ name, in: 'query', ...(query!.required?.includes(name) && { required: true }), schema });
   }
   for (const [name, h] of Object.entries(doc?.headers ?? {})) parameters.push({ name, in: 'header', description: h.description, schema: h.schema });
+  if (idempotent(route, doc)) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
 
   const responses: Json = {};
   if (doc?.list) responses['200'] = successResponse(200, page(doc.list.item));

@@ -54,7 +54,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ links: Links }> = async (ap
 
   app.patch(
     '/api/links/:id/',
-    { schema: { params: LinkIdParams, body: PatchLinkBody }, config: { doc: { summary: "Change a link's options", responses: { 200: Link } } } },
+    { schema: { params: LinkIdParams, body: PatchLinkBody }, config: { doc: { summary: "Change a link's options", responses: { 200: Link }, errors: [408, 428] } } },
     async (req) => links.patch(req.principal, req.params.id, req.body),
   );
 
