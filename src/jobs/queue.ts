@@ -178,6 +178,8 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   private readonly onError: (err: unknown, job?: Job<unknown>) => void;
   private readonly unawaited: Set<string>;
   private readonly fetchSql: string;
+  /** The database schema of pg-boss's tables (monitoring reads them: src/store/queries/jobs.ts). */
+  readonly schema: string;
   private state: State = 'new';
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
@@ -190,6 +192,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   ) {
     this.onError = options.onError ?? ((err) => console.error('job queue:', err));
     const schema = options.schema ?? 'pgboss';
+    this.schema = schema;
     this.unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
     this.fetchSql = plans.fetchNextJob(schema)({ includeMetadata: true, priority: true }); // as our workers fetch
     this.executor =
@@ -313,6 +316,15 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   async unschedule(name: keyof Jobs & string): Promise<void> {
     await this.ready();
     await this.boss.unschedule(name);
+  }
+
+  /**
+   * Readiness: resolves when the queue is started (not stopping) and its own connection answers
+   * one of pg-boss's reads; throws otherwise.
+   */
+  async ping(): Promise<void> {
+    if (this.state !== 'started') throw new Error(`job queue is ${this.state}`);
+    await this.boss.getQueues();
   }
 
   /**
