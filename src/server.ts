@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { buildCatalogue, builtInConnectors } from './connectors/registry.js';
 import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
+import { metricsAccess } from './http/observability.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
 import { SandboxClocks, systemClock } from './clock.js';
@@ -19,11 +20,17 @@ import { Tenants } from './tenants/service.js';
 import { loadKeyring, Vault } from './vault/index.js';
 import { createWidgetService, type WidgetService } from './widget/index.js';
 import { TargetPolicy, Webhooks } from './webhooks/index.js';
+import { Health } from './health.js';
+import { Metrics } from './metrics.js';
+import { ping } from './store/queries/health.js';
+import { queueStats } from './store/queries/jobs.js';
 
 export interface Vinculo {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /** Readiness (/readyz) turns 503 from now on; `close()` calls it first. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +53,10 @@ export interface Services {
   webhooks: Webhooks;
   /** Connect widget tokens and the widget page's API. */
   widget: WidgetService;
+  /** Prometheus metrics that the services record (served at /metrics). */
+  metrics: Metrics;
+  /** Readiness checks (the store, the job queue) and the shutdown flag (/readyz). */
+  health: Health;
 }
 
 export interface VinculoOptions {
@@ -57,6 +68,8 @@ export interface VinculoOptions {
   warn?: (message: string) => void;
   /** Run background workers in this process (default true; false for an API-only process). */
   workers?: boolean;
+  /** Where the services record metrics (default: a new registry of this server's own). */
+  metrics?: Metrics;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -91,6 +104,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     }
     const clock = config.sandbox ? new SandboxClocks(store.db) : null;
     const now = clock ?? systemClock;
+    const metrics = options.metrics ?? new Metrics();
     const queue: Queue = createJobQueue<Jobs>(store, {
       pollSeconds: config.jobPollSeconds,
       workers: options.workers ?? true,
@@ -108,18 +122,20 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
     const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
     const targetPolicy = new TargetPolicy({ production: config.production, allow: config.webhookAllow });
-    const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger });
+    const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger, metrics });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
     const data = new LinkData(access, tasks, webhookOutbox);
-    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, { jobTimeoutSeconds: config.jobTimeoutSeconds });
+    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, { jobTimeoutSeconds: config.jobTimeoutSeconds, metrics });
     refreshes.registerJobs();
     const links = new Links(access, refreshes);
     const scheduler = new Scheduler(store.db, queue, [webhooks], { abandonedLinkMs: config.unconfirmedLinkDays * 86_400_000 });
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
-    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget };
+    metrics.observe({ pool: () => store.poolStats(), queues: () => queueStats(store.db, queue.schema) });
+    const health = new Health({ store: () => ping(store.db), queue: () => queue.ping() });
+    const services: Services = { tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, metrics, health };
     return { store, services };
   } catch (err) {
     await store.close();
@@ -141,13 +157,15 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
   // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
-  const app = await buildApp(services, { logger: options.logger, trustProxy: options.config.trustProxy });
+  const app = await buildApp(services, { logger: options.logger, trustProxy: options.config.trustProxy, metricsAccess: metricsAccess(options.config) });
   await startWorkers(options, services);
   return {
     app,
     store,
     services,
+    beginShutdown: () => services.health.beginShutdown(),
     async close() {
+      services.health.beginShutdown();
       await app.close();
       await services.tenants.stopListening();
       await services.scheduler.stop();

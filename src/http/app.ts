@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Institutions } from '../institutions/service.js';
 import type { Links } from '../links/service.js';
@@ -19,6 +19,9 @@ import type { Config } from '../config.js';
 import { widgetPlugin, type WidgetService } from '../widget/index.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Webhooks } from '../webhooks/index.js';
+import type { Metrics } from '../metrics.js';
+import type { Health } from '../health.js';
+import { observeRequests, probeRoutes, RequestLogController, type MetricsAccess } from './observability.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -29,6 +32,8 @@ export interface AppServices {
   sandbox: Sandbox | null;
   webhooks: Webhooks;
   widget: WidgetService;
+  metrics: Metrics;
+  health: Health;
 }
 
 export interface RouteEntry {
@@ -55,6 +60,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Who may set X-Forwarded-* (config `trustProxy`); nobody by default. */
   trustProxy?: Config['trustProxy'];
+  /** Who may read /metrics (see ./observability.ts); nobody by default. */
+  metricsAccess?: MetricsAccess;
 }
 
 /**
@@ -62,7 +69,7 @@ export interface AppOptions {
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { logger, trustProxy = false } = options;
+  const { logger, trustProxy = false, metricsAccess = { kind: 'off' } } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // fastify takes a hop count too (its types omit it).
@@ -70,7 +77,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID().replaceAll('-', ''),
     frameworkErrors: sendError,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -79,6 +86,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   registerShaping(app);
   registerJsonParser(app);
   registerNulGuard(app);
+  observeRequests(app, services.metrics);
   const authenticate = basicAuth(services.tenants);
   const needsSecretKeys = secretKeyPaths(services.sandbox !== null);
 
@@ -118,5 +126,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   });
   // The Connect widget: /api/token/ (key pair in the body or Basic) and /widget/ (Bearer tokens).
   await app.register(widgetPlugin, { widget: services.widget, tenants: services.tenants });
+  // /healthz, /readyz, /metrics: no Basic auth, so never counted by the authentication throttle.
+  await app.register(probeRoutes, { metrics: services.metrics, health: services.health, access: metricsAccess });
   return app;
 }
