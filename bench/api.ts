@@ -21,6 +21,7 @@
  *   --seed-postgres N                BENCH_SEED_POSTGRES    default 100000
  *   --vacuum                         BENCH_VACUUM=1         VACUUM ANALYZE instead of ANALYZE after seeding
  *   --strict                         BENCH_STRICT=1         exit 1 when a target is missed
+ * The server logs nothing unless BENCH_LOG_LEVEL is set (e.g. info: JSON lines, as in production, to /dev/null).
  * PostgreSQL admin URL: VINCULO_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test
  * (a fresh database is created from it and dropped at the end).
  */

@@ -16,7 +16,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import pino from 'pino';
 import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logging.js';
 import { createVinculo } from '../src/server.js';
 import type { Database, NewLink } from '../src/store/schema.js';
 import { findApiKey } from '../src/store/queries/tenants.js';
@@ -32,6 +34,8 @@ const maxSeconds = Number(env.BENCH_MAX_SECONDS ?? 3600);
 const analyze = Boolean(databaseUrl) || env.BENCH_ANALYZE === '1';
 const vacuum = env.BENCH_VACUUM === '1';
 const cpuProfile = env.BENCH_CPU_PROFILE?.trim() || '';
+/** BENCH_LOG_LEVEL=info: log as a production server does (JSON lines), to /dev/null; unset: no logger. */
+const logLevel = env.BENCH_LOG_LEVEL?.trim() || '';
 const log = (m: string) => process.stderr.write(`[bench server ${process.pid}] ${m}\n`);
 
 if (!databaseUrl && !dataDir) throw new Error('bench/server.ts needs BENCH_DATA_DIR (embedded) or BENCH_DATABASE_URL');
@@ -97,7 +101,8 @@ async function seedLinks(db: Kysely<Database>, tenantId: string, userId: string,
 async function main(): Promise<void> {
   const t0 = Date.now();
   // API only: background first loads of registered links would compete with what is measured.
-  const vinculo = await createVinculo({ config, warn: log, workers: false });
+  const logger = logLevel ? createLogger(logLevel, pino.destination({ dest: '/dev/null', sync: true })) : undefined;
+  const vinculo = await createVinculo({ config, logger, warn: log, workers: false });
   const hello = await buildHelloApp(vinculo.services.tenants);
   let closing: Promise<void> | null = null;
   let stopProfile: (() => Promise<void>) | undefined;

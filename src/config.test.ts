@@ -61,4 +61,14 @@ describe('config', () => {
       assert.throws(() => loadConfig({ VINCULO_RATE_LIMIT: bad }), /VINCULO_RATE_LIMIT must be off or a number/, bad);
     }
   });
+  it('VINCULO_METRICS_TOKEN: optional; at least 16 printable characters, no spaces; never in an error message', () => {
+    assert.equal(loadConfig({}).metricsToken, null);
+    assert.equal(loadConfig({ VINCULO_METRICS_TOKEN: ' 0123456789abcdef ' }).metricsToken, '0123456789abcdef');
+    for (const bad of ['short-token', 'has a space in the middle', 'tab\tinside-a-long-one']) {
+      assert.throws(
+        () => loadConfig({ VINCULO_METRICS_TOKEN: bad }),
+        (e: Error) => e.message.includes('VINCULO_METRICS_TOKEN must be at least 16') && !e.message.includes(bad),
+      );
+    }
+  });
 });

@@ -73,6 +73,11 @@ export interface Config {
    * null: no limit. Off by default in development, 100 under NODE_ENV=production.
    */
   readonly rateLimit: number | null;
+  /**
+   * Bearer token that /metrics requires (VINCULO_METRICS_TOKEN). Unset: /metrics is open in
+   * development and absent (404) under NODE_ENV=production.
+   */
+  readonly metricsToken: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -146,6 +151,11 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('VINCULO_SECRET_KEY_PASSWORD must be at least 12 characters');
   }
 
+  const metricsToken = env.VINCULO_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    problems.push('VINCULO_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  }
+
   const config: Config = {
     port: int('PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -177,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     authFailuresPerAddress: int('VINCULO_AUTH_FAILURES_PER_ADDRESS', 10, 0, 1_000_000),
     authFailuresPerKey: int('VINCULO_AUTH_FAILURES_PER_KEY', 10, 0, 1_000_000),
     rateLimit: rateLimit(),
+    metricsToken,
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);

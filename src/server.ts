@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { buildCatalogue, builtInConnectors } from './connectors/registry.js';
 import type { Connector } from './connectors/connector.js';
 import { buildApp } from './http/app.js';
+import { metricsAccess } from './http/observability.js';
 import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
 import { resetSandboxClocks, SandboxClocks, systemClock } from './clock.js';
@@ -24,6 +25,10 @@ import { createWidgetService, type WidgetService } from './widget/index.js';
 import { TargetPolicy, Webhooks } from './webhooks/index.js';
 import { Idempotency } from './idempotency/service.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit/buckets.js';
+import { Health } from './health.js';
+import { Metrics } from './metrics.js';
+import { ping } from './store/queries/health.js';
+import { queueStats } from './store/queries/jobs.js';
 
 export interface Vinculo {
   app: FastifyInstance;
@@ -31,6 +36,8 @@ export interface Vinculo {
   services: Services;
   /** What stopping this process does, in order (see src/shutdown.ts); `close` runs them all. */
   shutdownSteps(): ShutdownStep[];
+  /** Readiness (/readyz) turns 503 from now on; `close()` calls it first. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +66,10 @@ export interface Services {
   idempotency: Idempotency;
   /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
   rateLimiter: RateLimiter | null;
+  /** Prometheus metrics that the services record (served at /metrics). */
+  metrics: Metrics;
+  /** Readiness checks (the store, the job queue) and the shutdown flag (/readyz). */
+  health: Health;
 }
 
 export interface VinculoOptions {
@@ -70,6 +81,8 @@ export interface VinculoOptions {
   warn?: (message: string) => void;
   /** Run background workers in this process (default true; false for an API-only process). */
   workers?: boolean;
+  /** Where the services record metrics (default: a new registry of this server's own). */
+  metrics?: Metrics;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -111,6 +124,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     if (!config.sandbox) await resetSandboxClocks(store.db);
     const clock = config.sandbox ? new SandboxClocks(store.db) : null;
     const now = clock ?? systemClock;
+    const metrics = options.metrics ?? new Metrics();
     const queue: Queue = createJobQueue<Jobs>(store, {
       pollSeconds: config.jobPollSeconds,
       workers: options.workers ?? true,
@@ -132,11 +146,11 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
     const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
     const targetPolicy = new TargetPolicy({ production: config.production, allow: config.webhookAllow });
-    const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger });
+    const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger, metrics });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
     const data = new LinkData(access, tasks, audit, webhookOutbox);
-    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, audit, { jobTimeoutSeconds: config.jobTimeoutSeconds });
+    const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, audit, { jobTimeoutSeconds: config.jobTimeoutSeconds, metrics });
     refreshes.registerJobs();
     const links = new Links(access, audit, refreshes);
     const retention = new Retention(store.db, {
@@ -150,10 +164,12 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const sandbox = clock ? new Sandbox(access, institutions, refreshes, scheduler, clock, webhookOutbox) : null;
     if (config.bootstrapKey) await tenants.ensureKey(config.bootstrapKey.id, config.bootstrapKey.password);
     const widget = createWidgetService({ db: store.db, vault, tenants, links, institutions });
+    metrics.observe({ pool: () => store.poolStats(), queues: () => queueStats(store.db, queue.schema) });
+    const health = new Health({ store: () => ping(store.db), queue: () => queue.ping() });
     const idempotency = new Idempotency(store.db, vault);
     const rateLimiter = createRateLimiter(store, config.rateLimit);
     const services: Services = {
-      tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit,
+      tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit, metrics, health,
       idempotency,
       rateLimiter,
     };
@@ -190,12 +206,15 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
   const { config } = options;
   const app = await buildApp(services, {
+    metricsAccess: metricsAccess(config),
     logger: options.logger,
     trustProxy: config.trustProxy,
     timeouts: { requestSeconds: config.requestTimeoutSeconds, connectionSeconds: config.connectionTimeoutSeconds },
   });
   await startWorkers(options, services);
   const shutdownSteps = (): ShutdownStep[] => [
+    // /readyz answers 503 from now on: a load balancer stops sending before anything stops.
+    { name: 'readiness', run: async () => services.health.beginShutdown() },
     // The listener stops accepting; requests in flight finish. Keep-alive connections are closed
     // as soon as they are idle (not only those idle when the close began), or one client's pooled
     // connection would hold the shutdown until its keep-alive timeout.
@@ -222,6 +241,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     store,
     services,
     shutdownSteps,
+    beginShutdown: () => services.health.beginShutdown(),
     async close() {
       for (const step of shutdownSteps()) await step.run();
     },

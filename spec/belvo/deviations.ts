@@ -173,6 +173,11 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     kind: 'not-belvo',
+    path: /^\/(healthz|readyz|metrics)\/?$/,
+    reason: "Operators' probes (liveness, readiness) and Prometheus metrics, outside /api/; Belvo's document has no operations for them.",
+  },
+  {
+    kind: 'not-belvo',
     path: /^\/api\/$/,
     reason: 'The API root, an index of the collections (as a Django REST root answers); not in the document.',
   },

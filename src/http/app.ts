@@ -25,6 +25,9 @@ import type { Idempotency } from '../idempotency/service.js';
 import type { RateLimiter } from '../rate-limit/buckets.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit } from './rate-limit.js';
+import type { Metrics } from '../metrics.js';
+import type { Health } from '../health.js';
+import { observeRequests, probeRoutes, RequestLogController, type MetricsAccess } from './observability.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -39,6 +42,8 @@ export interface AppServices {
   idempotency: Idempotency;
   /** Requests per secret key (VINCULO_RATE_LIMIT); null when off. */
   rateLimiter: RateLimiter | null;
+  metrics: Metrics;
+  health: Health;
 }
 
 export interface RouteEntry {
@@ -77,6 +82,8 @@ export interface AppOptions {
   timeouts?: { requestSeconds: number; connectionSeconds: number };
   /** Build and serve the Connect widget's page (default true; false: its API routes only). */
   widgetPage?: boolean;
+  /** Who may read /metrics (see ./observability.ts); nobody by default. */
+  metricsAccess?: MetricsAccess;
 }
 
 /**
@@ -84,7 +91,7 @@ export interface AppOptions {
  * handler, request ids as 32 hex (also in X-Request-Id and every log line).
  */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 }, widgetPage = true } = options;
+  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 }, widgetPage = true, metricsAccess = { kind: 'off' } } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // fastify takes a hop count too (its types omit it).
@@ -97,7 +104,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     http: { connectionsCheckingInterval: 1000, headersTimeout: timeouts.requestSeconds * 1000 },
     genReqId: () => randomUUID().replaceAll('-', ''),
     frameworkErrors: sendError,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -106,6 +113,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   registerShaping(app);
   registerJsonParser(app);
   registerNulGuard(app);
+  observeRequests(app, services.metrics);
   const authenticate = basicAuth(services.tenants);
   const needsSecretKeys = secretKeyPaths(services.sandbox !== null);
 
@@ -155,5 +163,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   await app.register(widgetPlugin, { widget: services.widget, tenants: services.tenants, page: widgetPage });
   // The API's own OpenAPI document (src/http/openapi.ts), public like Belvo's.
   await app.register(openApiRoute, { routes: () => routeTable(app) });
+  // /healthz, /readyz, /metrics: no Basic auth, so never counted by the authentication throttle.
+  await app.register(probeRoutes, { metrics: services.metrics, health: services.health, access: metricsAccess });
   return app;
 }

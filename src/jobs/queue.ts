@@ -325,6 +325,15 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   }
 
   /**
+   * Readiness: resolves when the queue is started (not stopping) and its own connection answers
+   * one of pg-boss's reads; throws otherwise.
+   */
+  async ping(): Promise<void> {
+    if (this.state !== 'started') throw new Error(`job queue is ${this.state}`);
+    await this.boss.getQueues();
+  }
+
+  /**
    * Stops fetching, lets running handlers finish (graceful, up to `timeoutMs`), fails whatever is
    * still running (it is retried later, here or elsewhere), then closes the queue's connections.
    * Idempotent. Call before closing the store.

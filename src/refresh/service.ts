@@ -4,6 +4,7 @@ import { RESOURCES, type DataConnector, type ResourceName } from '../connectors/
 import { SYSTEM, type Audit } from '../audit/index.js';
 import { ERROR_CATALOGUE, isCredentialsRejected, VinculoError } from '../errors.js';
 import type { Queue } from '../jobs/jobs.js';
+import type { Metrics } from '../metrics.js';
 import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
 import type { LinkLifecycle } from '../links/service.js';
 import { resourceByName, type RetrieveParams } from '../resources/definitions.js';
@@ -45,7 +46,7 @@ export class Refreshes implements LinkLifecycle {
     private readonly queue: Queue,
     private readonly clock: Clock,
     private readonly audit: Audit,
-    private readonly options: { jobTimeoutSeconds: number } = { jobTimeoutSeconds: 900 },
+    private readonly options: { jobTimeoutSeconds: number; metrics?: Metrics } = { jobTimeoutSeconds: 900 },
   ) {}
 
   private get db() {
@@ -89,7 +90,11 @@ export class Refreshes implements LinkLifecycle {
   /** The first full load: every resource the link fetches, one `historical_update` webhook each. */
   async historical(linkId: string, jobId?: string): Promise<Outcome> {
     const link = await links.findLinkById(this.db, linkId);
-    if (!link || link.status !== 'valid') return 'skipped';
+    return this.counted('historical', link, () => this.load(link!, jobId));
+  }
+
+  private async load(link: LinkRow, jobId?: string): Promise<Outcome> {
+    if (link.status !== 'valid') return 'skipped';
     return this.withSession(link, 'historical_update', jobId, undefined, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       for (const resource of this.resources(link, inst)) {
@@ -119,7 +124,10 @@ export class Refreshes implements LinkLifecycle {
    */
   async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor): Promise<Outcome> {
     const link = await links.findLinkById(this.db, linkId);
-    if (!link) return 'skipped';
+    return this.counted('refresh', link, () => this.update(link!, reason, jobId, by));
+  }
+
+  private async update(link: LinkRow, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor): Promise<Outcome> {
     if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
       // Not refreshed until repaired (PUT), which refreshes it at once.
       if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
@@ -145,6 +153,27 @@ export class Refreshes implements LinkLifecycle {
   }
 
   // ---- internals -----------------------------------------------------------------------------------
+
+  /**
+   * Runs a first load or a refresh of `link` and counts how it ended (vinculo_refresh_outcomes_total):
+   * its outcome, or the error code of an attempt that threw (the queue retries it). A link that is
+   * gone is `skipped` at institution `unknown`.
+   */
+  private async counted(kind: 'historical' | 'refresh', link: LinkRow | undefined, run: () => Promise<Outcome>): Promise<Outcome> {
+    const count = (result: string) => this.options.metrics?.refreshOutcomes.inc({ kind, institution: link?.institution ?? 'unknown', result });
+    if (!link) {
+      count('skipped');
+      return 'skipped';
+    }
+    try {
+      const outcome = await run();
+      count(outcome);
+      return outcome;
+    } catch (err) {
+      count(err instanceof VinculoError ? err.code : 'error');
+      throw err;
+    }
+  }
 
   /**
    * Logs in with the stored credentials holding the link's session, runs `fn`, and turns the

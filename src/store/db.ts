@@ -4,6 +4,7 @@ import pg from 'pg';
 import { lockDataDir } from './embedded-lock.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
+import type { PoolStats } from '../metrics.js';
 import { pglitePool } from './pglite-pool.js';
 import { createPostgresPool, type PostgresTimeouts } from './postgres-pool.js';
 
@@ -16,6 +17,8 @@ export interface Store {
   readonly pglite?: PGlite;
   /** The connection URL, when the store is PostgreSQL (the job queue opens its own connections). */
   readonly url?: string;
+  /** The connection pool's state now (monitoring). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -34,7 +37,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // the pool discards it and opens another on the next query.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', url: options.url, close: () => db.destroy() };
+    const poolStats = () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount });
+    return { db, kind: 'postgres', url: options.url, poolStats, close: () => db.destroy() };
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
   try {
@@ -42,11 +46,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       ? new PGlite(`${options.dataDir}/pgdata`)
       : new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
     await pglite.waitReady;
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+    const pool = pglitePool(pglite);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
       kind: 'embedded',
       pglite,
+      // One connection: in use while anybody holds its turn; everybody else waits.
+      poolStats: () => ({ inUse: Math.min(1, pool.pending()), idle: pool.pending() ? 0 : 1, waiting: Math.max(0, pool.pending() - 1) }),
       async close() {
         await db.destroy();
         await pglite.close();

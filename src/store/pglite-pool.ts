@@ -8,8 +8,14 @@ import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kyse
  */
 const YIELD_EVERY_MS = 5;
 
-export function pglitePool(db: PGlite): PostgresPool {
+export interface PglitePool extends PostgresPool {
+  /** Turns asked for and not yet released: the one holding the connection and those waiting. */
+  pending(): number;
+}
+
+export function pglitePool(db: PGlite): PglitePool {
   let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
   // PGlite answers in microtasks, so a busy queue would never let the event loop accept new
   // sockets or timers; hand the loop a turn every few milliseconds of back-to-back queries.
   let lastYield = performance.now();
@@ -34,8 +40,16 @@ export function pglitePool(db: PGlite): PostgresPool {
       const turn = new Promise<void>((resolve) => (release = resolve));
       const ready = tail;
       tail = tail.then(() => turn);
-      return ready.then(fairTurn).then(() => ({ ...client, release: () => release() }) as unknown as PostgresPoolClient);
+      pending++;
+      let released = false;
+      const done = () => {
+        if (!released) pending--;
+        released = true;
+        release();
+      };
+      return ready.then(fairTurn).then(() => ({ ...client, release: done }) as unknown as PostgresPoolClient);
     },
+    pending: () => pending,
     async end() {
       await tail;
     },

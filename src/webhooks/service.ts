@@ -6,6 +6,7 @@ import { apiError, fieldError, ValidationErrors, VinculoError } from '../errors.
 import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
 import type { Queue } from '../jobs/jobs.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/db.js';
 import * as tenants from '../store/queries/tenants.js';
 import * as q from '../store/queries/webhooks.js';
@@ -57,6 +58,8 @@ export interface WebhooksOptions {
   /** Where endpoints may point (required: no silent default for a security rule). */
   targetPolicy: TargetPolicy;
   logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Where delivery outcomes and POST durations are counted. */
+  metrics?: Metrics;
 }
 
 /** First retry 30 s after the first failed attempt, doubling, at most 6 h apart; for 24 h. */
@@ -343,7 +346,7 @@ export class Webhooks {
    */
   registerJobs(queue: Queue): void {
     this.queue = queue;
-    queue.defineJob('webhook-deliver', (job) => this.deliver(job.data.deliveryId), {
+    queue.defineJob('webhook-deliver', (job) => this.counted(job.data.deliveryId), {
       concurrency: this.concurrency,
       batchSize: this.batchSize,
       // Only store trouble makes a delivery job throw (a receiver's failure is recorded and
@@ -384,6 +387,18 @@ export class Webhooks {
     this.poster.close();
   }
 
+  /** `deliver`, its outcome counted (`error`: the store failed and the job will be retried). */
+  private async counted(deliveryId: string): Promise<DeliveryOutcome> {
+    try {
+      const outcome = await this.deliver(deliveryId);
+      this.options.metrics?.webhookDeliveries.inc({ outcome });
+      return outcome;
+    } catch (err) {
+      this.options.metrics?.webhookDeliveries.inc({ outcome: 'error' });
+      throw err;
+    }
+  }
+
   /**
    * One delivery attempt (the job's body). Does nothing when the delivery is gone (its endpoint
    * was deleted), already final, or waiting for a retry (a duplicate run).
@@ -408,7 +423,12 @@ export class Webhooks {
       'webhook-signature': signer.webhook.sign(t.webhook_id, sentAt, t.payload),
     };
     if (signer.authorization !== null) headers.authorization = signer.authorization;
-    return this.recordOutcome(t, await this.poster.post(signer.url, headers, t.payload));
+    const started = performance.now();
+    const result = await this.poster.post(signer.url, headers, t.payload);
+    const seconds = (performance.now() - started) / 1000;
+    const outcome = await this.recordOutcome(t, result);
+    this.options.metrics?.webhookDuration.observe({ outcome }, seconds);
+    return outcome;
   }
 
   private async recordOutcome(t: q.DeliveryTarget, result: PostOutcome): Promise<DeliveryOutcome> {

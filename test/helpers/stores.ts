@@ -95,6 +95,24 @@ export async function freshStore(name: StoreName): Promise<StoreOptions> {
   return { kind: 'postgres', url: withDatabase(adminUrl, db), poolSize: 10 };
 }
 
+/**
+ * Runs `fn` while the PostgreSQL database at `url` refuses connections, its open ones cut (a
+ * store that went away); then lets them in again.
+ */
+export async function whileRefusingConnections<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const name = new URL(url).pathname.slice(1);
+  return admin(async (c) => {
+    const db = c.escapeIdentifier(name);
+    await c.query(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS false`);
+    try {
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      return await fn();
+    } finally {
+      await c.query(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS true`);
+    }
+  });
+}
+
 after(async () => {
   if (!created.length) return;
   await admin(async (c) => {
