@@ -70,9 +70,8 @@ const errorsWith = (...alternatives: { code: string[]; message?: string }[]): Sc
   },
 });
 
-/** The authentication throttle's answer (no such component in Belvo's document). */
-/** 503: the store did not answer within its timeouts (src/store/postgres-pool.ts). */
-const SERVICE_UNAVAILABLE: Schema = {
+/** An error array of one item with `code` and no `field` (no such component in Belvo's document). */
+const plainError = (code: string): Schema => ({
   type: 'array',
   minItems: 1,
   maxItems: 1,
@@ -82,27 +81,16 @@ const SERVICE_UNAVAILABLE: Schema = {
     additionalProperties: false,
     properties: {
       request_id: { type: 'string', pattern: '^[a-f0-9]{32}$' },
-      code: { const: 'service_unavailable' },
+      code: { const: code },
       message: { type: 'string', minLength: 1 },
     },
   },
-};
+});
 
-const TOO_MANY_REQUESTS: Schema = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 1,
-  items: {
-    type: 'object',
-    required: ['request_id', 'code', 'message'],
-    additionalProperties: false,
-    properties: {
-      request_id: { type: 'string', pattern: '^[a-f0-9]{32}$' },
-      code: { const: 'too_many_requests' },
-      message: { type: 'string', minLength: 1 },
-    },
-  },
-};
+/** The throttles' answer (src/tenants/throttle.ts, src/http/rate-limit.ts). */
+const TOO_MANY_REQUESTS = plainError('too_many_requests');
+/** 503: the store did not answer within its timeouts (src/store/postgres-pool.ts). */
+const SERVICE_UNAVAILABLE = plainError('service_unavailable');
 
 /** `oneOf` → `anyOf`: the body must still match one of the same schemas, only not exactly one. */
 const anyOfInstead = (s: Schema): Schema => {

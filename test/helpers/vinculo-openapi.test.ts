@@ -6,20 +6,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Exchange } from './openapi.js';
 import { vinculoDocumentCheck, type DocumentCheck } from './vinculo-openapi.js';
+import { SAMPLE_ID, SAMPLE_LINK, SAMPLE_REQUEST_ID } from './sample-link.js';
 
-const ID = '0e6a4b7c-5b1f-4c7e-9b8e-2f4c1d7a9e10';
-const REQ = 'a'.repeat(32);
+const ID = SAMPLE_ID;
+const REQ = SAMPLE_REQUEST_ID;
 const LINK = {
-  id: ID,
-  institution: 'erebor_mx_retail',
-  access_mode: 'recurrent',
-  last_accessed_at: '2024-01-02T03:04:05.000Z',
-  created_at: '2024-01-02T03:04:05.000Z',
-  external_id: null,
-  institution_user_id: 'Kx9jJMn-OfCUMedYS3YCTX7-xsxfwFeKOhOiTmwWTso=',
-  status: 'valid',
-  created_by: ID,
-  refresh_rate: '7d',
+  ...SAMPLE_LINK,
   credentials_storage: 'store',
   stale_in: null,
   fetch_resources: ['ACCOUNTS'],
