@@ -4,6 +4,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Store } from '../store/db.js';
+import { keepErrorsInside } from '../store/postgres-pool.js';
 
 /**
  * Durable background jobs: a thin, typed layer over pg-boss (10.4) that runs the same job code
@@ -487,7 +488,7 @@ function embeddedExecutor(store: Store): Executor {
 /** pg-boss statements on PostgreSQL: the queue's own pool on the store's URL. */
 function postgresExecutor(url: string | undefined, max: number, onError: (err: unknown) => void): Executor {
   if (!url) throw new Error('PostgreSQL store without its URL');
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'vinculo-jobs' });
+  const pool = keepErrorsInside(new pg.Pool({ connectionString: url, max, application_name: 'vinculo-jobs' }));
   pool.on('error', onError);
   return {
     async executeSql(text, values) {

@@ -20,14 +20,25 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementM
 const READ_GRACE_MS = 2_000;
 
 export function createPostgresPool(url: string, max: number, timeouts: PostgresTimeouts = DEFAULT_TIMEOUTS): pg.Pool {
-  return new pg.Pool({
+  return keepErrorsInside(new pg.Pool({
     connectionString: url,
     max,
     connectionTimeoutMillis: timeouts.connectMs,
     statement_timeout: timeouts.statementMs,
     query_timeout: timeouts.statementMs + READ_GRACE_MS,
     keepAlive: true,
-  });
+  }));
+}
+
+/**
+ * pg-pool listens for errors only on idle connections: a connection checked out (inside a
+ * transaction, between two statements) whose server goes away emits an `error` nobody hears,
+ * which would crash the process on a database restart. Every connection gets a listener; the
+ * statement that uses it next fails, and is answered as such (503).
+ */
+export function keepErrorsInside(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 function isConnectionLost(err: unknown): boolean {

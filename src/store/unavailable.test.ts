@@ -5,7 +5,7 @@ import { createVinculo, type Vinculo } from '../server.js';
 import { client, type Client } from '../../test/helpers/harness.js';
 import { freshStore, STORES } from '../../test/helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
-import { isStoreUnavailable } from './postgres-pool.js';
+import { createPostgresPool, isStoreUnavailable } from './postgres-pool.js';
 
 /**
  * A database that stops answering (here: a proxy that stops passing bytes, as a partition or a
@@ -78,3 +78,29 @@ describe('isStoreUnavailable', () => {
     }
   });
 });
+
+if (STORES.includes('postgres')) {
+  it('a checked-out connection whose server goes away does not crash the process [postgres]', async () => {
+    const store = await freshStore('postgres');
+    if (store.kind !== 'postgres') throw new Error('postgres store expected');
+    const pool = createPostgresPool(store.url, 2);
+    const uncaught: unknown[] = [];
+    const listener = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', listener);
+    try {
+      const client = await pool.connect(); // as inside a transaction, between two statements
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const admin = await pool.connect();
+      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      admin.release();
+      await new Promise((r) => setTimeout(r, 300));
+      await assert.rejects(client.query('select 1'));
+      client.release(true);
+      assert.deepEqual(uncaught, []);
+      assert.equal((await pool.query('select 1 as one')).rows[0].one, 1, 'the pool serves on');
+    } finally {
+      process.off('uncaughtException', listener);
+      await pool.end();
+    }
+  });
+}
