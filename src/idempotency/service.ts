@@ -34,6 +34,8 @@ export interface IdempotencyOptions {
   ttlMs?: number;
   /** A key still `running` after this long was left by a process that died: the next retry takes it over (default 10 min). */
   staleMs?: number;
+  /** A claim that could not be released (the store failed) is tried again this often (default 1 s). */
+  releaseRetryMs?: number;
   now?: () => Date;
 }
 
@@ -79,7 +81,11 @@ const aad = (id: string) => `idempotency:${id}`;
 export class Idempotency {
   private readonly ttlMs: number;
   private readonly staleMs: number;
+  private readonly releaseRetryMs: number;
   private readonly now: () => Date;
+  /** Claims whose release failed, to delete once the store answers (else their key is a 409 until stale). */
+  private readonly unreleased = new Set<string>();
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -88,6 +94,7 @@ export class Idempotency {
   ) {
     this.ttlMs = options.ttlMs ?? DAY_MS;
     this.staleMs = options.staleMs ?? 10 * 60_000;
+    this.releaseRetryMs = options.releaseRetryMs ?? 1000;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -100,7 +107,15 @@ export class Idempotency {
       const now = this.now();
       const claim = randomUUID();
       const row = { id: claim, tenant_id: tenantId, key, request_hash: hash, claimed_at: now, expires_at: new Date(now.getTime() + this.ttlMs) };
-      if (await q.claimIdempotencyKey(this.db, row, new Date(now.getTime() - this.staleMs))) return { kind: 'claimed', claim };
+      let claimed: boolean;
+      try {
+        claimed = await q.claimIdempotencyKey(this.db, row, new Date(now.getTime() - this.staleMs));
+      } catch (err) {
+        // The insert may have committed with its answer lost (the store went silent): never leave it `running`.
+        this.releaseLater(claim);
+        throw err;
+      }
+      if (claimed) return { kind: 'claimed', claim };
       const held = await q.findIdempotencyKey(this.db, tenantId, key);
       // Released between our insert and this read (its answer was a 5xx): claim it again.
       if (!held) continue;
@@ -119,6 +134,32 @@ export class Idempotency {
 
   /** After the handler, for an answer not to replay (5xx, or "try again"): the key is free again. */
   async release(claim: string): Promise<void> {
-    await q.releaseIdempotencyKey(this.db, claim);
+    try {
+      await q.releaseIdempotencyKey(this.db, claim);
+    } catch (err) {
+      this.releaseLater(claim);
+      throw err;
+    }
+  }
+
+  /** Deletes `claim` in the background, retrying until the store answers (a no-op if it was never stored). */
+  private releaseLater(claim: string): void {
+    this.unreleased.add(claim);
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => void this.retryReleases(), this.releaseRetryMs);
+    this.retryTimer.unref();
+  }
+
+  private async retryReleases(): Promise<void> {
+    for (const claim of [...this.unreleased]) {
+      try {
+        await q.releaseIdempotencyKey(this.db, claim);
+        this.unreleased.delete(claim);
+      } catch {
+        break; // the store still fails: try them all again later
+      }
+    }
+    this.retryTimer = null;
+    if (this.unreleased.size) this.releaseLater([...this.unreleased][0]);
   }
 }
