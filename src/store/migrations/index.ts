@@ -5,6 +5,7 @@ import * as m0003 from './0003_scheduling.js';
 import * as m0004 from './0004_webhooks.js';
 import * as m0005 from './0005_widget.js';
 import * as m0006 from './0006_tenant_sandbox.js';
+import * as m0007 from './0007_webhook_order.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_webhooks': m0004,
   '0005_widget': m0005,
   '0006_tenant_sandbox': m0006,
+  '0007_webhook_order': m0007,
 };
