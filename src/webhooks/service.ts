@@ -171,8 +171,7 @@ export class Webhooks {
     const recordedAgain = rest.length ? await q.recordOutcomes(this.db, rest) : [];
     // Committed: what waited behind the deliveries that ended starts now.
     await this.order.afterEnd([...recorded, ...recordedAgain].filter((r) => r.status !== 'pending'));
-    const updated = new Set(recorded.map((r) => r.id));
-    const again = new Set(recordedAgain.map((r) => r.id));
+    const [updated, again] = [recorded, recordedAgain].map((rows) => new Set(rows.map((r) => r.id)));
     return list.map((o) => (firsts.includes(o) ? updated : again).has(o.id));
   });
   /** In order per (endpoint, link). */
@@ -187,11 +186,7 @@ export class Webhooks {
     this.db = options.store.db;
     this.policy = options.targetPolicy;
     this.poster = new Poster(options.timeoutMs ?? 5000, this.policy);
-    this.order = new LinkOrder(
-      this.db,
-      (tx, ids) => this.sendJobs(tx, this.requireQueue(), ids),
-      (n) => this.wakeWorkers(n),
-    );
+    this.order = new LinkOrder(this.db, (tx, ids) => this.sendJobs(tx, this.requireQueue(), ids), (n) => this.wakeWorkers(n));
   }
 
   private get batchSize(): number {
@@ -379,7 +374,7 @@ export class Webhooks {
    * instead of at their next poll.
    */
   async start(): Promise<void> {
-    const queue = this.requireQueue();
+    this.requireQueue();
     if (this.listener) return;
     this.listener = new CommitListener(
       this.options.store,
