@@ -17,6 +17,8 @@ import { Coalescer } from './coalesce.js';
  *   waits without somebody to start it, and no timer is involved.
  * - A retry that is blocked (a redelivery of an older event made it so) keeps its own due time;
  *   `claimDue` skips it until nothing is pending ahead of it.
+ * - Starting is first a read (a fresh snapshot, after the end committed, so it sees any delivery
+ *   parked before that end), then a transaction only for the pairs where something waits.
  * - A crash between an end and the start of the next: the job of the ended delivery runs again
  *   (its completion was not recorded), finds it ended, and starts the next (`afterEnd`).
  * @internal
@@ -34,8 +36,11 @@ export class LinkOrder {
   });
   private readonly starts = new Coalescer<Pair, void>(async (pairs) => {
     const unique = [...new Map(pairs.map((p) => [`${p.endpoint_id} ${p.link_id}`, p])).values()];
+    // Mostly nothing waits: one read instead of a transaction.
+    const waiting = await q.pairsWithWaitingHead(this.db, unique);
+    if (!waiting.length) return pairs.map(() => undefined);
     const started = await this.db.transaction().execute(async (tx) => {
-      const rows = await q.startWaiting(tx, unique);
+      const rows = await q.startWaiting(tx, waiting);
       await this.sendJobs(tx, rows.map((r) => r.id));
       return rows.length;
     });

@@ -251,22 +251,37 @@ export async function parkDeliveries(db: Db, parks: readonly { id: string; now: 
  * is about to be sent in the same transaction) and returns it. Call after the end of a delivery of
  * that endpoint and link has committed.
  */
-export async function startWaiting(db: Db, pairs: readonly { endpoint_id: string; link_id: string }[]): Promise<{ id: string; tenant_id: string }[]> {
+export async function startWaiting(db: Db, pairs: readonly Pair[]): Promise<{ id: string; tenant_id: string }[]> {
   if (!pairs.length) return [];
-  const rows = pairs.map((p) => sql`(${p.endpoint_id}::uuid, ${p.link_id}::uuid)`);
   const r = await sql<{ id: string; tenant_id: string }>`
-    with heads as (
-      select h.id from (values ${sql.join(rows)}) k (endpoint_id, link_id) cross join lateral (
-        select d.id, d.waiting from webhook_deliveries d
-        where d.endpoint_id = k.endpoint_id and d.link_id = k.link_id and d.status = 'pending'
-        order by d.seq limit 1
-      ) h
-      where h.waiting
-    )
+    with heads as (${waitingHeads(pairs)})
     update webhook_deliveries d set waiting = false from heads
     where d.id = heads.id and d.waiting and d.status = 'pending'
     returning d.id, d.tenant_id`.execute(db);
   return r.rows;
+}
+
+/** Of these (endpoint, link) pairs, those whose oldest pending delivery is waiting (a read: `startWaiting` only for these). */
+export async function pairsWithWaitingHead(db: Db, pairs: readonly Pair[]): Promise<Pair[]> {
+  if (!pairs.length) return [];
+  return (await sql<Pair>`select endpoint_id, link_id from (${waitingHeads(pairs)}) heads`.execute(db)).rows;
+}
+
+interface Pair {
+  endpoint_id: string;
+  link_id: string;
+}
+
+/** The waiting oldest pending delivery of each pair (id, endpoint_id, link_id): one probe of webhook_deliveries_link_order each. */
+function waitingHeads(pairs: readonly Pair[]) {
+  const rows = pairs.map((p) => sql`(${p.endpoint_id}::uuid, ${p.link_id}::uuid)`);
+  return sql`
+    select h.id, k.endpoint_id, k.link_id from (values ${sql.join(rows)}) k (endpoint_id, link_id) cross join lateral (
+      select d.id, d.waiting from webhook_deliveries d
+      where d.endpoint_id = k.endpoint_id and d.link_id = k.link_id and d.status = 'pending'
+      order by d.seq limit 1
+    ) h
+    where h.waiting`;
 }
 
 /** A delivery as the API lists it. */
