@@ -213,4 +213,4 @@ describeStores('webhooks: in order per link', (h) => {
     await waitFor('the second sent', () => arrivals(link).length === before + 1);
     assert.equal(arrivals(link).at(-1), 'crash_second');
   });
-}, { env: { VINCULO_JOB_POLL_SECONDS: '30' }, workers: true });
+}, { workers: true });

@@ -44,14 +44,15 @@ export class LinkOrder {
       await this.sendJobs(tx, rows.map((r) => r.id));
       return rows.length;
     });
-    // This process delivers: take the jobs now rather than at a (possibly debounced) wake-up.
+    // This process delivers (it just ended a delivery): its own workers take the jobs, no NOTIFY
+    // (which would serialise this commit with every other notifying one in the cluster).
     if (started) this.wake(started);
     return pairs.map(() => undefined);
   });
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** Sends the delivery jobs of `ids` in `tx` (and wakes the workers at its commit). */
+    /** Sends the delivery jobs of `ids` in `tx`, without a NOTIFY. */
     private readonly sendJobs: (tx: Kysely<Database>, ids: string[]) => Promise<void>,
     /** Wakes this process's delivery workers for `n` new jobs. */
     private readonly wake: (n: number) => void,

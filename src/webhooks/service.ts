@@ -186,7 +186,7 @@ export class Webhooks {
     this.db = options.store.db;
     this.policy = options.targetPolicy;
     this.poster = new Poster(options.timeoutMs ?? 5000, this.policy);
-    this.order = new LinkOrder(this.db, (tx, ids) => this.sendJobs(tx, this.requireQueue(), ids), (n) => this.wakeWorkers(n));
+    this.order = new LinkOrder(this.db, (tx, ids) => this.sendJobs(tx, this.requireQueue(), ids, 'local'), (n) => this.wakeWorkers(n));
   }
 
   private get batchSize(): number {
@@ -308,10 +308,12 @@ export class Webhooks {
    * a global lock through the commit's WAL flush), which capped emits at a few hundred per second.
    * Deliveries written meanwhile are announced by one NOTIFY outside any transaction at the end
    * of the window; jobs whose transaction commits later still are found by the workers' polling.
+   * `local`: no NOTIFY; the caller wakes this process's workers after its commit.
    */
-  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce = true): Promise<void> {
+  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce: boolean | 'local' = true): Promise<void> {
     if (!ids.length) return;
     for (const deliveryId of ids) await queue.send('webhook-deliver', { deliveryId }, { db: tx });
+    if (debounce === 'local') return;
     const now = performance.now();
     if (!debounce || now - this.lastNotify >= WAKE_DEBOUNCE_MS) {
       this.lastNotify = now;
