@@ -20,8 +20,11 @@
  *   --events N                       BENCH_EVENTS    default 10000
  *   --batch N                        BENCH_BATCH     events per emitting transaction in (a), default 10
  *   --emitters N                     BENCH_EMITTERS  concurrent emitting transactions in (a), default 4
- *   --rate N                         BENCH_RATE      events/s in (b), default 200
- *   --seconds N                      BENCH_SECONDS   duration of (b), default 10
+ *   --links N                        BENCH_LINKS     links the events are spread over, round robin, default 1000
+ *                                                    (events of one link are delivered in order, one at a time:
+ *                                                    --links 1 measures the worst case, one link's backlog)
+ *   --rate N                         BENCH_RATE      events/s in (c), default 200
+ *   --seconds N                      BENCH_SECONDS   duration of (c), default 10
  * PostgreSQL admin URL: VINCULO_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test
  * (a fresh database is created from it and dropped at the end).
  */
@@ -196,9 +199,11 @@ async function benchStore(store: StoreName, adminUrl: string): Promise<Figures |
     const tenantId = (await vinculo.store.db.selectFrom('tenants').select('id').where('name', '=', 'bench').executeTakeFirstOrThrow()).id;
     const endpoint = await vinculo.services.webhooks.createEndpoint(tenantId, { url: r.url });
     await r.setSecret(endpoint.secret);
+    const links = num('links', 'BENCH_LINKS', 1000, 1, 1_000_000);
+    const linkIds = Array.from({ length: links }, (_, i) => `6a4b8d21-3c7f-4a8e-9b1d-${i.toString(16).padStart(12, '0')}`);
     const event = (i: number) => ({
       tenantId,
-      linkId: '6a4b8d21-3c7f-4a8e-9b1d-2f5e7c9a0b13',
+      linkId: linkIds[i % links],
       externalId: `ext-${i}`,
       webhookType: 'TRANSACTIONS',
       webhookCode: 'new_transactions_available',
@@ -307,7 +312,8 @@ async function main(): Promise<void> {
   const adminUrl = process.env.VINCULO_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
   const batch = num('batch', 'BENCH_BATCH', 10, 1, 10_000);
   const emitters = num('emitters', 'BENCH_EMITTERS', 4, 1, 64);
-  process.stdout.write(`webhook deliveries (one endpoint, signed; receiver verifies every signature), node ${process.version}\n`);
+  const links = num('links', 'BENCH_LINKS', 1000, 1, 1_000_000);
+  process.stdout.write(`webhook deliveries (one endpoint, ${links} link(s), signed; receiver verifies every signature), node ${process.version}\n`);
   const rows: Figures[] = [];
   for (const store of stores) {
     process.stdout.write(`${store}: running…\n`);

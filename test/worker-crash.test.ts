@@ -15,7 +15,8 @@ import { STORES } from './helpers/stores.js';
  *
  *  (a) a worker is killed -9 in the middle of a link's first load (historical-load job, holding
  *      the link's institution session); a new worker finishes it: the data is complete, nothing is
- *      duplicated, and every resource's historical_update webhook arrives.
+ *      duplicated, and every resource's historical_update webhook arrives (after the deliveries the
+ *      dead worker had fetched come back: a link's events go in order).
  *  (b) a worker is killed -9 while a webhook POST is in flight; a new worker delivers it again,
  *      same webhook_id, and the delivery ends `delivered`.
  *  (c) two workers at once share the due refreshes as the virtual clock moves: every link is
@@ -182,12 +183,16 @@ if (!STORES.includes('postgres')) {
         30_000,
       );
       await first.kill();
+      // Deliveries the dead worker had fetched (their jobs stay active until they expire). A link's
+      // events go in order, so the link's later events wait for these to come back.
+      const deadDeliveries = (await sql<{ id: string }>`select id from pgboss.job where name = 'webhook-deliver' and state = 'active'`.execute(db())).rows;
       assert.equal(await jobState(job.id), 'active', 'killed mid-job: nobody completed it');
       assert.match((await linkRow(l.id)).session_lease_token ?? '', /^job:/, 'the dead worker still holds the session lease');
       assert.equal((await linkRow(l.id)).last_refresh_at, null, 'killed before the load finished');
 
       const second = await startWorker(url);
       await comeBack(job.id, { expireFirst: false });
+      for (const d of deadDeliveries) await comeBack(d.id, { expireFirst: true });
       const [done] = await jobsOf('historical-load', 'linkId', l.id);
       assert.equal(done.retry_count, 1);
       assert.deepEqual(done.output, { value: 'loaded' }, 'the retry loaded the link (it did not give up on the dead session)');

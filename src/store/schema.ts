@@ -200,9 +200,16 @@ export interface WebhookDeliveriesTable {
   attempts: ColumnType<number, number | undefined, number>;
   last_status_code: number | null;
   last_error: string | null;
-  /** A retry waiting for its time; null while a delivery job is queued or running, and once final. */
+  /** A retry waiting for its time; null while a delivery job is queued or running, while waiting, and once final. */
   next_attempt_at: Timestamp | null;
+  /** The start of the 24 h retry window: the first attempt, or when it began waiting. */
   first_attempt_at: Timestamp | null;
+  /** The event's link (copied): deliveries to one endpoint go in order per link. */
+  link_id: string | null;
+  /** Pending without a job: an earlier delivery of its endpoint and link is still pending. */
+  waiting: ColumnType<boolean, boolean | undefined, boolean>;
+  /** bigint identity: creation order. */
+  seq: ColumnType<string, never, never>;
   delivered_at: Timestamp | null;
   created_at: Timestamp;
 }

@@ -14,6 +14,7 @@ import type { Database } from '../store/schema.js';
 import type { Vault } from '../vault/index.js';
 import { deliveryFilters } from './filters.js';
 import { Coalescer } from './coalesce.js';
+import { LinkOrder } from './order.js';
 import { Poster, type PostOutcome } from './post.js';
 import { RedeliveryLimiter } from './rate-limit.js';
 import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
@@ -88,9 +89,12 @@ interface EndpointSecrets {
   authorization?: string;
 }
 
-export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped';
+/** `waiting`: not attempted, an earlier delivery of its endpoint and link is pending. */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped' | 'waiting';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** The target's tenant's clock, read with the target. */
+const tenantNow = (t: q.DeliveryTarget) => new Date(Date.now() + Number(t.clock_offset_ms));
 
 function toEndpointJson(row: q.EndpointRow): Endpoint {
   return { id: row.id, url: row.url, has_authorization: row.has_authorization, created_at: row.created_at.toISOString() };
@@ -144,6 +148,8 @@ function checkUrl(raw: string): URL {
  *   Webhooks, and records the outcome. A failure schedules a retry in the deliveries table on the
  *   tenant's clock (30 s doubling, capped at 6 h, for 24 h; then `failed`); `sendDue(now)` — the
  *   scheduler's tick — turns due retries into jobs again.
+ * - In order per (endpoint, link): a delivery waits while an earlier one of its link is pending
+ *   and starts when that one ends (src/webhooks/order.ts).
  * - At least once: a job re-run after a crash finds its delivery already recorded and does
  *   nothing, or sends it again with the same `webhook-id` for the receiver to de-duplicate.
  */
@@ -164,10 +170,15 @@ export class Webhooks {
     const seen = new Set<string>();
     const firsts = list.filter((o) => !seen.has(o.id) && seen.add(o.id));
     const rest = list.filter((o) => !firsts.includes(o));
-    const updated = new Set(await q.recordOutcomes(this.db, firsts));
-    const again = new Set(rest.length ? await q.recordOutcomes(this.db, rest) : []);
+    const recorded = await q.recordOutcomes(this.db, firsts);
+    const recordedAgain = rest.length ? await q.recordOutcomes(this.db, rest) : [];
+    // Committed: what waited behind the deliveries that ended starts now.
+    await this.order.afterEnd([...recorded, ...recordedAgain].filter((r) => r.status !== 'pending'));
+    const [updated, again] = [recorded, recordedAgain].map((rows) => new Set(rows.map((r) => r.id)));
     return list.map((o) => (firsts.includes(o) ? updated : again).has(o.id));
   });
+  /** In order per (endpoint, link). */
+  private readonly order: LinkOrder;
   private queue?: Queue;
   private listener?: CommitListener;
   private lastNotify = -Infinity;
@@ -178,6 +189,7 @@ export class Webhooks {
     this.db = options.store.db;
     this.policy = options.targetPolicy;
     this.poster = new Poster(options.timeoutMs ?? 5000, this.policy);
+    this.order = new LinkOrder(this.db, (tx, ids) => this.sendJobs(tx, this.requireQueue(), ids, 'local'), (n) => this.wakeWorkers(n));
   }
 
   private get batchSize(): number {
@@ -299,10 +311,12 @@ export class Webhooks {
    * a global lock through the commit's WAL flush), which capped emits at a few hundred per second.
    * Deliveries written meanwhile are announced by one NOTIFY outside any transaction at the end
    * of the window; jobs whose transaction commits later still are found by the workers' polling.
+   * `local`: no NOTIFY; the caller wakes this process's workers after its commit.
    */
-  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce = true): Promise<void> {
+  private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce: boolean | 'local' = true): Promise<void> {
     if (!ids.length) return;
     for (const deliveryId of ids) await queue.send('webhook-deliver', { deliveryId }, { db: tx });
+    if (debounce === 'local') return;
     const now = performance.now();
     if (!debounce || now - this.lastNotify >= WAKE_DEBOUNCE_MS) {
       this.lastNotify = now;
@@ -365,19 +379,21 @@ export class Webhooks {
    * instead of at their next poll.
    */
   async start(): Promise<void> {
-    const queue = this.requireQueue();
+    this.requireQueue();
     if (this.listener) return;
     this.listener = new CommitListener(
       this.options.store,
       CHANNEL,
-      (payload) => {
-        // Enough workers for the deliveries announced (each takes a batch), at most all of them.
-        const n = Math.min(this.concurrency, Math.max(1, Math.ceil((Number(payload) || 1) / this.batchSize)));
-        for (let i = 0; i < n; i++) queue.wake('webhook-deliver');
-      },
+      (payload) => this.wakeWorkers(Number(payload) || 1),
       (err) => this.options.logger?.error({ err }, 'webhook wake-up listener failed'),
     );
     await this.listener.start();
+  }
+
+  /** Wakes enough of this process's workers for `deliveries` new jobs (each takes a batch), at most all of them. */
+  private wakeWorkers(deliveries: number): void {
+    const n = Math.min(this.concurrency, Math.max(1, Math.ceil(deliveries / this.batchSize)));
+    for (let i = 0; i < n; i++) this.queue?.wake('webhook-deliver');
   }
 
   /** Stops listening and closes idle connections to receivers. Call after the queue stopped. */
@@ -401,11 +417,19 @@ export class Webhooks {
 
   /**
    * One delivery attempt (the job's body). Does nothing when the delivery is gone (its endpoint
-   * was deleted), already final, or waiting for a retry (a duplicate run).
+   * was deleted), already final, or waiting for a retry or for an earlier delivery (a duplicate
+   * run). Parks it, unattempted, while an earlier delivery of its endpoint and link is pending.
    */
   async deliver(deliveryId: string): Promise<DeliveryOutcome> {
     const t = await this.targets.submit(deliveryId);
-    if (!t || t.status !== 'pending' || t.next_attempt_at !== null) return 'skipped';
+    if (!t) return 'skipped';
+    if (t.status !== 'pending') {
+      // Ended. A run again after a crash: start what waits behind it, if that did not happen.
+      await this.order.afterEnd([t]);
+      return 'skipped';
+    }
+    if (t.next_attempt_at !== null || t.waiting) return 'skipped';
+    if (t.blocked && (await this.order.park(t.id, tenantNow(t)))) return 'waiting';
     let signer: Signer;
     try {
       signer = this.signer(t);
@@ -433,7 +457,7 @@ export class Webhooks {
 
   private async recordOutcome(t: q.DeliveryTarget, result: PostOutcome): Promise<DeliveryOutcome> {
     // The tenant's clock, read with the target (retries are due on it).
-    const now = new Date(Date.now() + Number(t.clock_offset_ms));
+    const now = tenantNow(t);
     if (result.ok) {
       await this.outcomes.submit({ id: t.id, delivered: true, statusCode: result.statusCode, error: null, now, nextAttemptAt: null });
       return 'delivered';

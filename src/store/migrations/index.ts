@@ -7,6 +7,7 @@ import * as m0005 from './0005_widget.js';
 import * as m0006 from './0006_tenant_sandbox.js';
 import * as m0007 from './0007_retention_audit.js';
 import * as m0008 from './0008_request_limits.js';
+import * as m0009 from './0009_webhook_order.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_tenant_sandbox': m0006,
   '0007_retention_audit': m0007,
   '0008_request_limits': m0008,
+  '0009_webhook_order': m0009,
 };

@@ -8,7 +8,8 @@ import { tenantNow } from './tenants.js';
 /**
  * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path: `insertEvent`
  * (the event and its deliveries, one statement), then per attempt `findForDeliveries` and
- * `recordOutcomes`, each shared by the deliveries attempted at the same moment.
+ * `recordOutcomes`, each shared by the deliveries attempted at the same moment. Deliveries to one
+ * endpoint go in order per link (`parkDeliveries`, `startWaiting`; see src/webhooks/order.ts).
  */
 
 type Db = Kysely<Database>;
@@ -73,10 +74,10 @@ export async function insertEvent(db: Db, event: NewEvent): Promise<string[]> {
       select ${event.id}::text, ${event.tenant_id}::uuid, ${event.link_id ?? null}::uuid, ${event.webhook_type}::text,
         ${event.webhook_code}::text, ${event.process_type}::text, ${event.payload}::text, ${event.created_at}::timestamptz
       where exists (select 1 from webhook_endpoints where tenant_id = ${event.tenant_id}::uuid)
-      returning id, tenant_id, created_at
+      returning id, tenant_id, link_id, created_at
     )
-    insert into webhook_deliveries (id, tenant_id, event_id, endpoint_id, created_at)
-    select gen_random_uuid(), ev.tenant_id, ev.id, ep.id, ev.created_at
+    insert into webhook_deliveries (id, tenant_id, event_id, endpoint_id, link_id, created_at)
+    select gen_random_uuid(), ev.tenant_id, ev.id, ep.id, ev.link_id, ev.created_at
     from ev join webhook_endpoints ep on ep.tenant_id = ev.tenant_id
     returning id`.execute(db);
   return r.rows.map((x) => x.id);
@@ -124,6 +125,16 @@ export async function notify(db: Db, channel: string, payload: string): Promise<
   await sql`select pg_notify(${channel}, ${payload})`.execute(db);
 }
 
+/**
+ * Whether an earlier delivery of `d`'s endpoint and link is still pending (queued, running,
+ * waiting for a retry or waiting itself): then `d` must not be attempted. False without a link.
+ * One probe of webhook_deliveries_link_order.
+ */
+const earlierPending = (d: string) => sql<boolean>`exists (
+  select 1 from webhook_deliveries p
+  where p.endpoint_id = ${sql.ref(`${d}.endpoint_id`)} and p.link_id = ${sql.ref(`${d}.link_id`)}
+    and p.status = 'pending' and p.seq < ${sql.ref(`${d}.seq`)})`;
+
 /** What a delivery attempt needs: the delivery's state, the body, the endpoint and its sealed secrets. */
 export interface DeliveryTarget extends Sealed {
   id: string;
@@ -131,6 +142,10 @@ export interface DeliveryTarget extends Sealed {
   attempts: number;
   next_attempt_at: Date | null;
   first_attempt_at: Date | null;
+  link_id: string | null;
+  waiting: boolean;
+  /** An earlier delivery of its endpoint and link was pending when this was read. */
+  blocked: boolean;
   webhook_id: string;
   payload: string;
   endpoint_id: string;
@@ -153,6 +168,9 @@ export function findForDeliveries(db: Db, ids: readonly string[]): Promise<Deliv
       'd.attempts',
       'd.next_attempt_at',
       'd.first_attempt_at',
+      'd.link_id',
+      'd.waiting',
+      earlierPending('d').as('blocked'),
       'e.id as webhook_id',
       'e.payload',
       'ep.id as endpoint_id',
@@ -168,13 +186,14 @@ export function findForDeliveries(db: Db, ids: readonly string[]): Promise<Deliv
 /**
  * Claims up to `limit` retries due on their tenant's clock (`now` is real time): clears their due time (their job is about to be
  * sent in the same transaction) and returns their ids. SKIP LOCKED: concurrent callers in other
- * processes claim other rows instead of waiting.
+ * processes claim other rows instead of waiting. A retry behind an earlier pending delivery of its
+ * endpoint and link is left for later (`startWaiting` does not start it: it stays due here).
  */
 export async function claimDue(db: Db, now: Date, limit: number): Promise<{ id: string; tenant_id: string }[]> {
   const r = await sql<{ id: string; tenant_id: string }>`
     with due as (
       select d.id from webhook_deliveries d join tenants t on t.id = d.tenant_id
-      where d.next_attempt_at is not null and d.next_attempt_at <= ${tenantNow(now)}
+      where d.next_attempt_at is not null and d.next_attempt_at <= ${tenantNow(now)} and not ${earlierPending('d')}
       order by d.next_attempt_at limit ${limit}
       for update of d skip locked
     )
@@ -198,21 +217,21 @@ export interface AttemptOutcome {
  * Records attempts' outcomes (each delivery at most once in `outcomes`), in one statement:
  * - delivered: unless already delivered (a late success also overrides an earlier `failed`);
  * - a retry or `failed`: only while no other attempt recorded its outcome meanwhile (a duplicate
- *   job run).
+ *   job run) and it is not waiting.
  * The statement commits without waiting for its WAL flush (`synchronous_commit = off`). Safe
  * here: the jobs' completion, a synchronous commit made after it on another connection, flushes
  * the WAL up to and including this update; if a crash loses the update, it also loses the
  * completion, so the job runs again (at least once, same webhook-id). Saves a disk flush per call.
- * Returns the ids it updated.
+ * Returns the rows it updated, with their new status.
  */
-export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]): Promise<string[]> {
+export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]): Promise<RecordedOutcome[]> {
   if (!outcomes.length) return [];
   const rows = outcomes.map(
     (o) =>
       sql`(${o.id}::uuid, ${o.delivered ? 'delivered' : o.nextAttemptAt ? 'pending' : 'failed'}::text, ${o.statusCode}::int,
         ${o.error}::text, ${o.now}::timestamptz, ${o.nextAttemptAt}::timestamptz)`,
   );
-  const r = await sql<{ id: string }>`
+  const r = await sql<RecordedOutcome>`
     with async_commit as (select set_config('synchronous_commit', 'off', true) as setting),
     v (id, status, status_code, error, at, next_attempt_at) as (values ${sql.join(rows)})
     update webhook_deliveries d set
@@ -221,14 +240,83 @@ export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]
       last_status_code = v.status_code,
       last_error = v.error,
       next_attempt_at = v.next_attempt_at,
+      waiting = false,
       first_attempt_at = coalesce(d.first_attempt_at, v.at),
       delivered_at = case when v.status = 'delivered' then v.at else d.delivered_at end
     from v, async_commit
     where d.id = v.id
       and case when v.status = 'delivered' then d.status <> 'delivered'
-               else d.status = 'pending' and d.next_attempt_at is null end
+               else d.status = 'pending' and d.next_attempt_at is null and not d.waiting end
+    returning d.id, d.endpoint_id, d.link_id, d.status`.execute(db);
+  return r.rows;
+}
+
+export interface RecordedOutcome {
+  id: string;
+  endpoint_id: string;
+  link_id: string | null;
+  status: string;
+}
+
+/**
+ * Marks deliveries `waiting` (no attempt; each at `now`, its tenant's clock, starts its retry
+ * window unless one is running) if an earlier delivery of their endpoint and link is still
+ * pending, in one statement; returns the ids it marked. The oldest such earlier delivery is
+ * locked FOR SHARE: if a concurrent transaction is ending it, this waits for that commit and
+ * looks again (so the delivery is sent instead); if not, its end is recorded only after this
+ * commits, and the `startWaiting` that follows that end sees this delivery waiting.
+ */
+export async function parkDeliveries(db: Db, parks: readonly { id: string; now: Date }[]): Promise<string[]> {
+  if (!parks.length) return [];
+  const rows = parks.map((p) => sql`(${p.id}::uuid, ${p.now}::timestamptz)`);
+  const r = await sql<{ id: string }>`
+    update webhook_deliveries d set waiting = true, first_attempt_at = coalesce(d.first_attempt_at, v.at)
+    from (values ${sql.join(rows)}) v (id, at)
+    where d.id = v.id and d.status = 'pending' and d.next_attempt_at is null and not d.waiting
+      and exists (
+        select 1 from webhook_deliveries p
+        where p.endpoint_id = d.endpoint_id and p.link_id = d.link_id and p.status = 'pending' and p.seq < d.seq
+        order by p.seq limit 1 for share)
     returning d.id`.execute(db);
   return r.rows.map((x) => x.id);
+}
+
+/**
+ * For each (endpoint, link) whose oldest pending delivery is waiting: clears its `waiting` (its job
+ * is about to be sent in the same transaction) and returns it. Call after the end of a delivery of
+ * that endpoint and link has committed.
+ */
+export async function startWaiting(db: Db, pairs: readonly Pair[]): Promise<{ id: string; tenant_id: string }[]> {
+  if (!pairs.length) return [];
+  const r = await sql<{ id: string; tenant_id: string }>`
+    with heads as (${waitingHeads(pairs)})
+    update webhook_deliveries d set waiting = false from heads
+    where d.id = heads.id and d.waiting and d.status = 'pending'
+    returning d.id, d.tenant_id`.execute(db);
+  return r.rows;
+}
+
+/** Of these (endpoint, link) pairs, those whose oldest pending delivery is waiting (a read: `startWaiting` only for these). */
+export async function pairsWithWaitingHead(db: Db, pairs: readonly Pair[]): Promise<Pair[]> {
+  if (!pairs.length) return [];
+  return (await sql<Pair>`select endpoint_id, link_id from (${waitingHeads(pairs)}) heads`.execute(db)).rows;
+}
+
+interface Pair {
+  endpoint_id: string;
+  link_id: string;
+}
+
+/** The waiting oldest pending delivery of each pair (id, endpoint_id, link_id): one probe of webhook_deliveries_link_order each. */
+function waitingHeads(pairs: readonly Pair[]) {
+  const rows = pairs.map((p) => sql`(${p.endpoint_id}::uuid, ${p.link_id}::uuid)`);
+  return sql`
+    select h.id, k.endpoint_id, k.link_id from (values ${sql.join(rows)}) k (endpoint_id, link_id) cross join lateral (
+      select d.id, d.waiting from webhook_deliveries d
+      where d.endpoint_id = k.endpoint_id and d.link_id = k.link_id and d.status = 'pending'
+      order by d.seq limit 1
+    ) h
+    where h.waiting`;
 }
 
 /** A delivery as the API lists it. */
@@ -307,7 +395,7 @@ export function findDelivery(db: Db, tenantId: string, id: string): Promise<Deli
 export async function resetForRedelivery(db: Db, tenantId: string, id: string): Promise<boolean> {
   const r = await db
     .updateTable('webhook_deliveries')
-    .set({ status: 'pending', next_attempt_at: null, first_attempt_at: null })
+    .set({ status: 'pending', next_attempt_at: null, first_attempt_at: null, waiting: false })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .executeTakeFirst();
