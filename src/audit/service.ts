@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { ValidationErrors, VinculoError } from '../errors.js';
 import * as q from '../store/queries/audit.js';
-import type { Database } from '../store/schema.js';
+import type { AuditLogTable, Database } from '../store/schema.js';
 
 /**
  * What is audited: every use of an end user's credentials, and every change to API keys.
@@ -47,16 +47,8 @@ export interface AuditEntry extends AuditActor {
   outcome: string;
 }
 
-export interface AuditRecord {
-  at: Date;
-  tenant: string;
-  actor: string;
-  action: string;
-  link_id: string | null;
-  key_id: string | null;
-  outcome: string;
-  request_id: string | null;
-}
+/** A record as read back: the table's row, its tenant by name. */
+export type AuditRecord = Omit<Selectable<AuditLogTable>, 'id' | 'tenant_id'> & { tenant: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;

@@ -6,6 +6,7 @@ import { createVinculo } from '../server.js';
 import { client, describeStores, startHarness, type Client, type Response } from '../../test/helpers/harness.js';
 import { BANK } from '../../test/helpers/links.js';
 import { STORES } from '../../test/helpers/stores.js';
+import { assertTooManyRequests } from '../../test/helpers/throttled.js';
 
 /**
  * VINCULO_RATE_LIMIT: a token bucket per secret key (rate per second, bursts of twice that),
@@ -33,14 +34,7 @@ function assertNoRateHeaders(res: Response): void {
 }
 
 function assertRateLimited(res: Response): void {
-  assert.equal(res.status, 429);
-  assert.ok(Array.isArray(res.body) && res.body.length === 1, 'Belvo error array');
-  const [err] = res.body;
-  assert.deepEqual(Object.keys(err).sort(), ['code', 'message', 'request_id']);
-  assert.equal(err.code, 'too_many_requests');
-  assert.match(err.message, /^Request was throttled\. Expected available in \d+ seconds?\.$/);
-  assert.match(err.request_id, /^[a-f0-9]{32}$/);
-  assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After ${res.headers['retry-after']}`);
+  assertTooManyRequests(res);
   assert.equal(rateHeaders(res)['ratelimit-remaining'], 0);
 }
 
