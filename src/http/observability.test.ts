@@ -124,14 +124,16 @@ describeStores(
       await h().vinculo.services.queue.send('link-refresh', { linkId: randomUUID(), reason: 'manual' }, { startAfter: 3600 });
       // A read slower than its 1 s limit (a loaded machine) leaves the gauges out of that scrape
       // and counts a source error: scrape again. A read that always fails never shows them.
-      let samples = await scrape();
-      for (let i = 0; i < 4 && !find(samples, 'vinculo_job_queue_depth').length; i++) samples = await scrape();
+      const deferred = { queue: 'link-refresh', state: 'deferred' };
+      const samples = await waitFor('the deferred job in a scrape', async () => {
+        const s = await scrape();
+        return total(s, 'vinculo_job_queue_depth', deferred) >= 1 && s;
+      }, 15_000);
       for (const queue of ['historical-load', 'link-refresh', 'webhook-deliver']) {
         for (const state of ['waiting', 'deferred', 'active']) assert.equal(find(samples, 'vinculo_job_queue_depth', { queue, state }).length, 1, `${queue} ${state}`);
         const [age] = find(samples, 'vinculo_job_queue_oldest_waiting_seconds', { queue });
         assert.ok(age && age.value >= 0, queue);
       }
-      assert.ok(total(samples, 'vinculo_job_queue_depth', { queue: 'link-refresh', state: 'deferred' }) >= 1);
       const [inUse] = find(samples, 'vinculo_store_pool_in_use');
       const [idle] = find(samples, 'vinculo_store_pool_idle');
       const [waiting] = find(samples, 'vinculo_store_pool_waiting');
