@@ -10,7 +10,7 @@ import { Idempotency } from './service.js';
 /**
  * A store that fails while a claim is taken or released (drill 3, test/drills/database-pause.ts:
  * a silent database) must not leave the key `running`: every retry would be a 409
- * idempotency_key_in_use until the stale takeover, 10 minutes later. The failing store is a
+ * idempotency_key_in_use until the stale takeover. The failing store is a
  * Kysely plugin: it fails a statement before it runs, or after it ran (committed, answer lost).
  */
 
@@ -80,5 +80,39 @@ describe('Idempotency: a failing store leaves no key running', () => {
     plugin.failure = null;
     await until('the release', async () => (await running('k-claim')) === 0);
     assert.equal((await idem.begin(tenant, 'k-claim', 'h')).kind, 'claimed', 'the retry runs');
+  });
+});
+
+describe('Idempotency: a claim is taken over only once its process stops keeping it alive', () => {
+  let store: Store;
+  let tenant: string;
+  const options = { heartbeatMs: 50, staleMs: 400 };
+  before(async () => {
+    store = await openStore({ kind: 'embedded', dataDir: null });
+    await migrate(store.db);
+    tenant = randomUUID();
+    await store.db.insertInto('tenants').values({ id: tenant, name: 'idem-beat', user_id_key: 'k' }).execute();
+  });
+  after(() => store?.close());
+
+  it("a long request keeps its key; a dead process's key goes to the next retry", async () => {
+    const alive = new Idempotency(store.db, null as unknown as Vault, options);
+    const first = await alive.begin(tenant, 'k-beat', 'h');
+    assert.equal(first.kind, 'claimed');
+    // Twice the stale time: the first request still runs, kept alive by its process.
+    await sleep(800);
+    const other = new Idempotency(store.db, null as unknown as Vault, options);
+    await assert.rejects(other.begin(tenant, 'k-beat', 'h'), /idempotency_key_in_use|still being processed/i);
+    await alive.release((first as { claim: string }).claim);
+
+    // A process that dies: its claim is never marked again (a second instance stands for it, its timer stopped).
+    const dying = new Idempotency(store.db, null as unknown as Vault, { ...options, heartbeatMs: 60_000 });
+    const lost = await dying.begin(tenant, 'k-dead', 'h');
+    assert.equal(lost.kind, 'claimed');
+    await assert.rejects(other.begin(tenant, 'k-dead', 'h'), /idempotency_key_in_use|still being processed/i);
+    await sleep(500);
+    const retry = await other.begin(tenant, 'k-dead', 'h');
+    assert.equal(retry.kind, 'claimed', 'taken over once stale');
+    await other.release((retry as { claim: string }).claim);
   });
 });

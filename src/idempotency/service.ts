@@ -32,8 +32,15 @@ export type Claimed = { kind: 'claimed'; claim: string } | { kind: 'replay'; ans
 export interface IdempotencyOptions {
   /** How long a key is remembered (default 24 h). */
   ttlMs?: number;
-  /** A key still `running` after this long was left by a process that died: the next retry takes it over (default 10 min). */
+  /**
+   * A process keeps its `running` claims fresh this often (default 5 s), so a claim left by a
+   * process that died (kill -9, a lost machine) goes stale quickly: see `staleMs`.
+   */
+  heartbeatMs?: number;
+  /** A key `running` and not kept fresh for this long was left by a dead process: the next retry takes it over (default 20 s). */
   staleMs?: number;
+  /** A request still running after this long stops keeping its claim fresh (default 10 min): a hung handler cannot hold a key forever. */
+  maxRunMs?: number;
   /** A claim that could not be released (the store failed) is tried again this often (default 1 s). */
   releaseRetryMs?: number;
   now?: () => Date;
@@ -81,7 +88,12 @@ const aad = (id: string) => `idempotency:${id}`;
 export class Idempotency {
   private readonly ttlMs: number;
   private readonly staleMs: number;
+  private readonly heartbeatMs: number;
+  private readonly maxRunMs: number;
   private readonly releaseRetryMs: number;
+  /** Claims of requests running in this process (id → claimed at, ms), kept fresh by one timer. */
+  private readonly live = new Map<string, number>();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly now: () => Date;
   /** Claims whose release failed, to delete once the store answers (else their key is a 409 until stale). */
   private readonly unreleased = new Set<string>();
@@ -93,7 +105,9 @@ export class Idempotency {
     options: IdempotencyOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? DAY_MS;
-    this.staleMs = options.staleMs ?? 10 * 60_000;
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.staleMs = options.staleMs ?? 20_000;
+    this.maxRunMs = options.maxRunMs ?? 10 * 60_000;
     this.releaseRetryMs = options.releaseRetryMs ?? 1000;
     this.now = options.now ?? (() => new Date());
   }
@@ -115,7 +129,10 @@ export class Idempotency {
         this.releaseLater(claim);
         throw err;
       }
-      if (claimed) return { kind: 'claimed', claim };
+      if (claimed) {
+        this.keepFresh(claim);
+        return { kind: 'claimed', claim };
+      }
       const held = await q.findIdempotencyKey(this.db, tenantId, key);
       // Released between our insert and this read (its answer was a 5xx): claim it again.
       if (!held) continue;
@@ -129,17 +146,43 @@ export class Idempotency {
 
   /** After the handler: records the answer for replays. */
   async complete(claim: string, answer: StoredAnswer): Promise<void> {
+    this.live.delete(claim);
     await q.completeIdempotencyKey(this.db, claim, answer.status, this.vault.sealJson(answer, aad(claim)));
   }
 
   /** After the handler, for an answer not to replay (5xx, or "try again"): the key is free again. */
   async release(claim: string): Promise<void> {
+    this.live.delete(claim);
     try {
       await q.releaseIdempotencyKey(this.db, claim);
     } catch (err) {
       this.releaseLater(claim);
       throw err;
     }
+  }
+
+  /**
+   * While a request runs, its claim's `claimed_at` moves forward every `heartbeatMs` (one
+   * statement for all of this process's running claims): only a claim whose process stopped
+   * keeping it fresh — it died — is ever taken over as stale.
+   */
+  private keepFresh(claim: string): void {
+    this.live.set(claim, Date.now());
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const cutoff = Date.now() - this.maxRunMs;
+    for (const [claim, since] of this.live) if (since < cutoff) this.live.delete(claim);
+    if (this.live.size === 0) {
+      clearInterval(this.heartbeatTimer!);
+      this.heartbeatTimer = null;
+      return;
+    }
+    // A failed beat (the store is away) is not retried: the next one comes before the claim goes stale.
+    await q.touchIdempotencyKeys(this.db, [...this.live.keys()], this.now()).catch(() => {});
   }
 
   /** Deletes `claim` in the background, retrying until the store answers (a no-op if it was never stored). */

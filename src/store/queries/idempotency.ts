@@ -53,6 +53,11 @@ export async function completeIdempotencyKey(db: Db, id: string, status: number,
   return rows.length === 1;
 }
 
+/** Marks `running` claims `ids` as alive at `now` (the heartbeat of the process running them). */
+export async function touchIdempotencyKeys(db: Db, ids: string[], now: Date): Promise<void> {
+  await db.updateTable('idempotency_keys').set({ claimed_at: now }).where('id', 'in', ids).where('state', '=', 'running').execute();
+}
+
 /** Gives up claim `id` (its answer is not to be replayed): the next request with the key runs. */
 export async function releaseIdempotencyKey(db: Db, id: string): Promise<void> {
   await db.deleteFrom('idempotency_keys').where('id', '=', id).where('state', '=', 'running').execute();
