@@ -5,8 +5,12 @@ import type { JobQueue } from './queue.js';
  * current state when it runs, so a retried or late job never acts on a stale copy.
  */
 export interface Jobs {
-  /** Log in with the stored credentials and fetch what changed (scheduled, manual or after a repair). */
-  'link-refresh': { linkId: string; reason: 'scheduled' | 'manual' | 'repaired' };
+  /**
+   * Log in with the stored credentials and fetch what changed (scheduled, manual or after a repair).
+   * `slot`: the due time a scheduled refresh was claimed for (ISO); a job whose slot was already
+   * refreshed (the claim guard ran out while a dead worker held the first job) does nothing.
+   */
+  'link-refresh': { linkId: string; reason: 'scheduled' | 'manual' | 'repaired'; slot?: string };
   /** A new link's first full load of every resource in `fetch_resources`. */
   'historical-load': { linkId: string };
   /** Deliver one webhook to one endpoint (and schedule the retry if it fails). */

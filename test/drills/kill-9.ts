@@ -12,7 +12,7 @@ import { admin, call, check, connectionError, drill, freshDatabase, startApi, st
  * (round-robin; a connection error, a 503 or a 409 idempotency_key_in_use is retried on the other
  * process, POSTs carrying an Idempotency-Key) sends link registrations, synchronous retrievals
  * (of `slow…` sandbox users: 2 s each, so some are always in flight), asynchronous retrievals
- * (202), and reads. The sandbox clock moves 20 virtual minutes a second, so the recurrent links'
+ * of transactions (202), sandbox webhook firings (a steady stream of events) and reads. The sandbox clock moves 20 virtual minutes a second, so the recurrent links'
  * 6-hourly refreshes come due and run in the workers. Then, one at a time, each replaced after:
  *
  *  1. `kill -9` an API process while it has requests in flight;
@@ -42,10 +42,15 @@ const RECURRENT = 16;
 const RETRIEVAL_LINKS = 6;
 const MAX_ATTEMPTS = 80;
 const SETTLE_DEADLINE_MS = 240_000;
+// The job queue's settings must be the same in every process: each applies its own to the queues as it starts.
 const WORKER_ENV = { VINCULO_JOB_POLL_SECONDS: '0.5', VINCULO_JOB_TIMEOUT_SECONDS: '10' };
-const API_ENV = { VINCULO_WORKERS: 'false', VINCULO_JOB_POLL_SECONDS: '0.5' };
+const API_ENV = { ...WORKER_ENV, VINCULO_WORKERS: 'false' };
 
-type Kind = 'register' | 'retrieve' | 'retrieve-async' | 'list' | 'get';
+type Kind = 'register' | 'retrieve' | 'retrieve-async' | 'fire' | 'list' | 'get';
+
+/** A month of transactions ending yesterday (real time; the virtual clock only moves ahead of it). */
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const MONTH = { date_from: day(Date.now() - 31 * 86_400_000), date_to: day(Date.now() - 86_400_000) };
 
 interface Outcome {
   kind: Kind;
@@ -140,7 +145,11 @@ await drill('drill 1 (kill -9)', async () => {
       case 'retrieve':
         return call(target.base, 'POST', '/api/accounts/', { link, save_data: true }, idem, 30_000);
       case 'retrieve-async':
-        return call(target.base, 'POST', '/api/accounts/', { link, save_data: true }, { ...idem, 'x-belvo-request-mode': 'async' });
+        // Belvo runs transactions in the background on request (the only resource it does so for).
+        return call(target.base, 'POST', '/api/transactions/', { link, ...MONTH, save_data: true }, { ...idem, 'x-belvo-request-mode': 'async' });
+      case 'fire':
+        // A steady source of webhook events, so deliveries are in flight when a worker is killed.
+        return call(target.base, 'POST', `/sandbox/links/${link}/fire_webhook/`, { webhook_type: 'TRANSACTIONS', webhook_code: 'new_transactions_available' }, idem);
       case 'list':
         return call(target.base, 'GET', '/api/links/?page_size=10');
       case 'get':
@@ -169,7 +178,7 @@ await drill('drill 1 (kill -9)', async () => {
     outcomes.push({ kind, attempts, final: answer!, key, link });
     // A retrieval link is used by one retrieval at a time (one institution session per link).
     // After a 202 the retrieval still runs: give its link back a little later.
-    if (link) setTimeout(() => free.push(link), kind === 'retrieve-async' ? 5000 : 0);
+    if (link && kind !== 'fire') setTimeout(() => free.push(link), kind === 'retrieve-async' ? 5000 : 0);
   };
   let stopLoad = false;
   const load = (async () => {
@@ -178,6 +187,7 @@ await drill('drill 1 (kill -9)', async () => {
       if (i % 10 === 0) p = request('register');
       else if (i % 10 === 3 && free.length) p = request('retrieve', free.shift());
       else if (i % 10 === 7 && free.length) p = request('retrieve-async', free.shift());
+      else if (i % 10 === 5) p = request('fire', recurrent[i % recurrent.length]);
       else p = request(i % 2 ? 'list' : 'get');
       pending.add(p);
       void p.finally(() => pending.delete(p));
@@ -211,12 +221,13 @@ await drill('drill 1 (kill -9)', async () => {
     const victim = apis[0];
     await until('api-1 to have requests in flight', () => (inFlight.get(victim) ?? 0) > 0);
     const before = cutRequests;
+    const running = inFlight.get(victim) ?? 0;
     const t = performance.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
     apis[0] = await startApi("api-1'", url, API_ENV);
     await sleep(1000);
-    kills.push(['kill -9 api-1: requests in flight', inFlight.get(victim) ?? 0]);
+    kills.push(['kill -9 api-1: requests in flight', running]);
     kills.push(['  requests cut off (retried on api-2)', cutRequests - before]);
     kills.push(['  replacement ready after', `${(performance.now() - t).toFixed(0)} ms`]);
   }
@@ -312,17 +323,21 @@ await drill('drill 1 (kill -9)', async () => {
   for (const o of accepted) if (!announced.has(o.final.body.request_id)) failures.push(`async retrieval ${o.key}: no webhook for request ${o.final.body.request_id}`);
 
   // Refreshes: every job completed; one scheduled refresh per slot that came due.
-  const jobs = await q<{ id: string; name: string; state: string; retry_count: number; link: string; reason: string | null }>(`
-    select id, name, state, retry_count, data->>'linkId' as link, data->>'reason' as reason
+  const jobs = await q<{ id: string; name: string; state: string; retry_count: number; link: string; reason: string | null; output: string | null }>(`
+    select id, name, state, retry_count, data->>'linkId' as link, data->>'reason' as reason, output::text as output
     from pgboss.job where name in ('link-refresh', 'historical-load')`);
   for (const j of jobs.filter((j) => j.state !== 'completed')) failures.push(`${j.name} ${j.id} (link ${j.link}) ended ${j.state}`);
   const passed = (slot: number, t: number) => (t < slot ? 0 : Math.floor((t - slot) / PERIOD) + 1);
+  // A slot's job sent again (its claim guard, one virtual hour, ran out while a dead worker held the
+  // first) finds the slot refreshed and ends `skipped`: exactly one refresh ran per slot.
+  const scheduled = jobs.filter((j) => j.name === 'link-refresh' && j.reason === 'scheduled');
+  const ran = scheduled.filter((j) => j.output?.includes('refreshed'));
   let due = 0;
   for (const [link, slot] of slots) {
-    const n = jobs.filter((j) => j.name === 'link-refresh' && j.link === link && j.reason === 'scheduled').length;
+    const n = ran.filter((j) => j.link === link).length;
     const low = passed(slot, clockEnd);
     due += low;
-    if (n < low || n > passed(slot, clockChecked)) failures.push(`link ${link}: ${n} scheduled refresh(es) for ${low} slot(s) due`);
+    if (n < low || n > passed(slot, clockChecked)) failures.push(`link ${link}: ${n} refresh(es) ran for ${low} slot(s) due`);
   }
   const cutJobs = jobs.filter((j) => cutRefreshes.includes(j.id));
   for (const j of cutJobs) if (j.state !== 'completed' || j.retry_count < 1) failures.push(`refresh ${j.id} cut off by the kill: ${j.state}, ${j.retry_count} retries`);
@@ -353,9 +368,11 @@ await drill('drill 1 (kill -9)', async () => {
     ['registrations 2xx / sent (stored exactly once each)', count('register')],
     ['sync retrievals 2xx / sent (objects stored)', count('retrieve')],
     ['async retrievals 202 / sent (webhook arrived)', count('retrieve-async')],
+    ['sandbox webhooks fired 2xx / sent', count('fire')],
     ...kills,
     ['refresh jobs cut off, completed on retry', `${cutJobs.filter((j) => j.state === 'completed').length} / ${cutRefreshes.length}`],
-    ['scheduled slots due / refresh jobs (exactly once per slot)', `${due} / ${jobs.filter((j) => j.name === 'link-refresh' && j.reason === 'scheduled').length}`],
+    ['scheduled slots due / refreshes run (exactly once per slot)', `${due} / ${ran.length}`],
+    ['  slot jobs sent again, found done (skipped)', scheduled.length - ran.length],
     ['webhook events / arrived / duplicates', `${events.length} / ${events.length - lostEvents.length} / ${hooks.arrivals.length - arrived.size}`],
     ['deliveries cut off, arrived again (same webhook-id)', `${redelivered.length} / ${hooks.cut.length}`],
     ['longest cut-off delivery → its redelivery', `${(lastRedelivery / 1000).toFixed(1)} s`],
