@@ -118,7 +118,7 @@ if (!STORES.includes('postgres')) {
       assert.equal(await s.exited, 1, s.lines.join('\n'));
       const cut = s.lines.find((l) => l.includes('shutdown cut off'));
       assert.ok(cut, s.lines.join('\n'));
-      assert.match(cut!, /a second signal arrived during \\"background retrievals\\"/);
+      assert.match(cut!, /a second signal arrived during \\"jobs\\"/);
     });
 
     it('the deadline (VINCULO_SHUTDOWN_SECONDS) cuts it short too', async () => {
