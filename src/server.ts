@@ -8,7 +8,6 @@ import { Institutions } from './institutions/service.js';
 import { LinkAccess } from './links/access.js';
 import { resetSandboxClocks, SandboxClocks, systemClock } from './clock.js';
 import { Audit } from './audit/index.js';
-import { InlineTasks } from './jobs/inline-tasks.js';
 import type { ShutdownStep } from './shutdown.js';
 import type { Jobs, Queue } from './jobs/jobs.js';
 import { createJobQueue } from './jobs/queue.js';
@@ -17,6 +16,7 @@ import { Scheduler } from './refresh/scheduler.js';
 import { Sandbox } from './sandbox/service.js';
 import { Refreshes } from './refresh/service.js';
 import { Retention } from './retention/service.js';
+import { BackgroundRetrievals } from './resources/background.js';
 import { LinkData, type WebhookEmitter } from './resources/service.js';
 import { migrate, openStore, type Store, type StoreOptions } from './store/db.js';
 import { Tenants } from './tenants/service.js';
@@ -47,8 +47,6 @@ export interface Services {
   links: Links;
   data: LinkData;
   vault: Vault;
-  /** Work answered before it is done (async retrievals); drained before the store closes. */
-  tasks: InlineTasks;
   /** Each tenant's virtual clock; null when the sandbox is off (real time only). */
   clock: SandboxClocks | null;
   /** Durable background jobs; started by `createVinculo` (API + workers) or `vinculo worker`. */
@@ -144,12 +142,14 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const institutions = new Institutions(store.db, buildCatalogue(connectors));
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
-    const tasks = new InlineTasks((err, name) => log(err, `${name} failed`));
     const targetPolicy = new TargetPolicy({ production: config.production, allow: config.webhookAllow });
     const webhooks = new Webhooks({ store, vault, clock: now, targetPolicy, logger: options.logger, metrics });
     webhooks.registerJobs(queue);
     const webhookOutbox: WebhookEmitter = webhooks;
-    const data = new LinkData(access, tasks, audit, webhookOutbox);
+    // Async retrievals (202) are jobs: any worker finishes them, even if this process dies.
+    const retrievals = new BackgroundRetrievals(access, vault, queue, { jobTimeoutSeconds: config.jobTimeoutSeconds, log });
+    const data = new LinkData(access, retrievals, audit, webhookOutbox);
+    retrievals.registerJobs(data);
     const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, audit, { jobTimeoutSeconds: config.jobTimeoutSeconds, metrics });
     refreshes.registerJobs();
     const links = new Links(access, audit, refreshes);
@@ -169,7 +169,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     const idempotency = new Idempotency(store.db, vault);
     const rateLimiter = createRateLimiter(store, config.rateLimit);
     const services: Services = {
-      tenants, institutions, links, data, vault, tasks, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit, metrics, health,
+      tenants, institutions, links, data, vault, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit, metrics, health,
       idempotency,
       rateLimiter,
     };
@@ -229,9 +229,6 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
         }
       },
     },
-    // Retrievals answered 202 finish while the queue and the store still run (their webhooks
-    // are sent through the queue).
-    { name: 'background retrievals', run: () => services.tasks.drain() },
     ...workerSteps(services),
     { name: 'revocation listener', run: () => services.tenants.stopListening() },
     { name: 'store', run: () => store.close() },

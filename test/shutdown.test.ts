@@ -9,8 +9,9 @@ import { STORES } from './helpers/stores.js';
 
 /**
  * Shutdown loses nothing, with real server processes (`npm start`'s src/main.ts) on PostgreSQL:
- * on SIGTERM, requests in flight finish, retrievals that answered 202 finish (and send their
- * webhook) before the job queue stops, and the process exits 0. A second SIGTERM, or the
+ * on SIGTERM, requests in flight finish, retrievals that answered 202 (jobs) finish and send their
+ * webhook before the job queue stops, and the process exits 0; a 202 survives even kill -9 of the
+ * API-only process that gave it (another process runs its job). A second SIGTERM, or the
  * VINCULO_SHUTDOWN_SECONDS deadline, cuts it short: exit 1 and a log line naming the step.
  * The sandbox's `slow…` users make every data extraction take 2 s, so work is surely in flight.
  */
@@ -107,6 +108,23 @@ if (!STORES.includes('postgres')) {
       assert.equal(after202.events, 1, 'and recorded its webhook');
     });
 
+    it('kill -9 of the API-only process that answered 202: another process finishes the retrieval', async () => {
+      const api = await startServer(url, { VINCULO_WORKERS: 'false' });
+      servers.push(api);
+      const link = await slowLink(api, 'slow_killed');
+      const accepted = await asyncRetrieval(api, link);
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      api.child.kill('SIGKILL');
+      await api.exited;
+      assert.deepEqual(await stored(link), { transactions: 0, events: 0 }, 'nothing ran in the API-only process');
+      const worker = await startServer(url);
+      servers.push(worker);
+      await waitFor('the retrieval to be stored and announced', async () => (await stored(link)).events === 1, 30_000);
+      assert.ok((await stored(link)).transactions > 0);
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0, worker.lines.join('\n'));
+    });
+
     it('a second SIGTERM cuts the shutdown short: exit 1, naming the step', async () => {
       const s = await startServer(url);
       servers.push(s);
@@ -118,7 +136,7 @@ if (!STORES.includes('postgres')) {
       assert.equal(await s.exited, 1, s.lines.join('\n'));
       const cut = s.lines.find((l) => l.includes('shutdown cut off'));
       assert.ok(cut, s.lines.join('\n'));
-      assert.match(cut!, /a second signal arrived during \\"background retrievals\\"/);
+      assert.match(cut!, /a second signal arrived during \\"jobs\\"/);
     });
 
     it('the deadline (VINCULO_SHUTDOWN_SECONDS) cuts it short too', async () => {

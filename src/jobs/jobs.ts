@@ -1,8 +1,10 @@
+import type { RetrievalJob } from '../resources/background.js';
 import type { JobQueue } from './queue.js';
 
 /**
  * Every background job, by name, with its payload. Payloads carry ids only: a job reads the
- * current state when it runs, so a retried or late job never acts on a stale copy.
+ * current state when it runs, so a retried or late job never acts on a stale copy. The exception
+ * is an async retrieval, which carries its request (with the MFA token sealed by the vault).
  */
 export interface Jobs {
   /**
@@ -13,6 +15,8 @@ export interface Jobs {
   'link-refresh': { linkId: string; reason: 'scheduled' | 'manual' | 'repaired'; slot?: string };
   /** A new link's first full load of every resource in `fetch_resources`. */
   'historical-load': { linkId: string };
+  /** An async retrieval (202): run by any worker, holding the link's session the request took for it. */
+  'link-retrieve': RetrievalJob;
   /** Deliver one webhook to one endpoint (and schedule the retry if it fails). */
   'webhook-deliver': { deliveryId: string };
 }

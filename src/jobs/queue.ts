@@ -92,6 +92,8 @@ export interface SendOptions extends RetryOptions {
   singletonKey?: string;
   singletonSeconds?: number;
   priority?: number;
+  /** The job's id (a uuid), when the caller needs it before the send (e.g. to name what the job will hold). */
+  id?: string;
   /** Enqueue as part of this Kysely transaction (or on this connection): committed with it, or never. */
   db?: Kysely<any>;
 }
@@ -292,6 +294,30 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     const d = this.definitions.get(name);
     if (!d?.workerIds.length || this.state !== 'started') return;
     this.boss.notifyWorker(d.workerIds[d.nextWorker++ % d.workerIds.length]);
+  }
+
+  /**
+   * Runs the due jobs of `name` here and now, one by one, also in a process without workers (tests,
+   * an API-only instance): each ends as a worker's would, completed or failed (and retried per its
+   * options). Resolves how many ran.
+   */
+  async runQueued(name: keyof Jobs & string): Promise<number> {
+    const d = this.definitions.get(name);
+    if (!d) throw new Error(`unknown job "${name}"`);
+    await this.ready();
+    let ran = 0;
+    for (;;) {
+      const [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
+      if (!fetched) return ran;
+      const job = toJob(fetched);
+      ran++;
+      try {
+        await this.boss.complete(name, job.id, (await this.handlers.track(d.handler(job))) as object);
+      } catch (err) {
+        this.onError(err, job);
+        await this.boss.fail(name, job.id, { message: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 
   /** A job's current state (also once archived), or null. */

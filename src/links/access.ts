@@ -73,7 +73,7 @@ export class LinkAccess {
   }
 
   /** The tenant's link, or undefined (another tenant's link is as absent as a missing one). */
-  find(p: Principal, id: string): Promise<LinkRow | undefined> {
+  find(p: Pick<Principal, 'tenantId'>, id: string): Promise<LinkRow | undefined> {
     return UUID.test(id) ? links.findLink(this.db, p.tenantId, id) : Promise.resolve(undefined);
   }
 
@@ -119,7 +119,7 @@ export class LinkAccess {
   }
 
   /** Opens an MFA session (replacing any earlier one of the link); returns its id. */
-  async openSession(db: Kysely<Database>, p: Principal, linkId: string, purpose: string, secrets: SessionSecrets): Promise<string> {
+  async openSession(db: Kysely<Database>, p: Pick<Principal, 'tenantId'>, linkId: string, purpose: string, secrets: SessionSecrets): Promise<string> {
     const id = randomBytes(16).toString('hex');
     await sessions.openMfaSession(db, {
       id,
@@ -215,11 +215,26 @@ export class LinkAccess {
    * A job passes its (pg-boss) job id as `id`: a retry of the job takes over the session its own
    * earlier attempt still holds. That attempt is dead (its worker was killed, or pg-boss failed it
    * for running past its expiry), and waiting out its lease would fail the retry in turn.
+   *
+   * `retrieval`: an async retrieval's job holds the session from the request that queued it (which
+   * waits like a user operation) until the job ends; the job takes it again under the same token.
+   * `within` runs in the transaction that takes the lease (the request sends its job there), so
+   * the lease and what it was taken for commit together or not at all.
    */
-  async lease(link: LinkRow, holder: 'request' | 'job' = 'request', waitMs = LEASE_WAIT_MS, id: string = randomUUID()): Promise<() => Promise<void>> {
+  async lease(
+    link: LinkRow,
+    holder: 'request' | 'job' | 'retrieval' = 'request',
+    waitMs = LEASE_WAIT_MS,
+    id: string = randomUUID(),
+    within?: (tx: Kysely<Database>) => Promise<unknown>,
+  ): Promise<() => Promise<void>> {
     const token = `${holder}:${id}`;
     const deadline = Date.now() + waitMs;
-    while (!(await links.acquireSessionLease(this.db, link.id, token, this.leaseTtl))) {
+    const take = () =>
+      within
+        ? this.db.transaction().execute(async (tx) => (await links.acquireSessionLease(tx, link.id, token, this.leaseTtl)) && (await within(tx), true))
+        : links.acquireSessionLease(this.db, link.id, token, this.leaseTtl);
+    while (!(await take())) {
       const current = await links.sessionLeaseHolder(this.db, link.id);
       const mayWait = holder === 'job' || current === null || current.startsWith('job:');
       if (!mayWait || Date.now() > deadline) throw new TooManySessionsError();

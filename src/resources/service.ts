@@ -4,11 +4,11 @@ import type { Audit, AuditActor } from '../audit/index.js';
 import { apiError, fieldError, isCredentialsRejected, ValidationErrors } from '../errors.js';
 import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
-import type { InlineTasks } from '../jobs/inline-tasks.js';
 import { UUID, type Institution, type LinkAccess, type LinkSecrets } from '../links/access.js';
 import { assertUsable, type LinkStatus } from '../links/status.js';
 import { uuidv7 } from '../store/ids.js';
 import * as data from '../store/queries/link-data.js';
+import { hasAsyncEvent } from '../store/queries/webhooks.js';
 import type { Database, LinkRow } from '../store/schema.js';
 import type { WebhookEvent } from '../webhooks/index.js';
 import type { Principal } from '../tenants/service.js';
@@ -48,13 +48,31 @@ interface RetrievalResume {
 const sessionPurpose = (def: ResourceDefinition) => `retrieve:${def.path}`;
 
 export interface RetrieveOptions {
-  /** `X-Belvo-Request-Mode: async`: answer at once, retrieve in the background. */
+  /** `X-Belvo-Request-Mode: async`: answer at once, retrieve in the background (a job). */
   async?: boolean;
   requestId: string;
 }
 
 /** A retrieval's answer: the objects, or only the request id when it runs in the background. */
 export type RetrieveResult = { kind: 'objects'; saved: boolean; body: unknown } | { kind: 'accepted'; body: { request_id: string } };
+
+/** Who a retrieval acts for: the audit log's actor and request, the MFA session's tenant. */
+export type RetrievalActor = Pick<Principal, 'tenantId' | 'keyId' | 'requestId'>;
+
+/** What a retrieval of a link uses, checked before it starts: where from, which account, which credentials. */
+export interface RetrievalSource {
+  inst: Institution;
+  connector: DataConnector;
+  /** The named account's internal id. */
+  account?: string;
+  secrets: LinkSecrets;
+}
+
+/** Where async retrievals go (src/resources/background.ts: a durable job). */
+export interface BackgroundRetrieval {
+  /** Takes the link's session for the job and queues it; throws `too_many_sessions` as a retrieval would. */
+  accept(p: RetrievalActor, link: LinkRow, def: ResourceDefinition, params: RetrieveParams, requestId: string): Promise<void>;
+}
 
 /**
  * Link data: retrieving a resource from the institution now (and storing it), then listing,
@@ -64,7 +82,7 @@ export type RetrieveResult = { kind: 'objects'; saved: boolean; body: unknown } 
 export class LinkData {
   constructor(
     private readonly access: LinkAccess,
-    private readonly tasks: InlineTasks,
+    private readonly background: BackgroundRetrieval,
     private readonly audit: Audit,
     private readonly webhooks?: WebhookEmitter,
   ) {}
@@ -79,6 +97,18 @@ export class LinkData {
     const link = await this.access.find(p, body.link);
     if (!link) throw new ValidationErrors([fieldError.doesNotExist('link', 'id', body.link)]);
     assertUsable(link.status as LinkStatus);
+    const source = await this.prepare(link, def, params);
+    if (options.async) {
+      // The session is taken before answering (and held by the job until it ends), so a
+      // concurrent operation is refused to its caller, not lost.
+      await this.background.accept(p, link, def, params, options.requestId);
+      return { kind: 'accepted', body: { request_id: options.requestId } };
+    }
+    return this.answer(def, params, await this.access.withLease(link, () => this.run(p, link, def, params, source)));
+  }
+
+  /** Checks that `link` can retrieve `def` now and finds what the retrieval uses. */
+  async prepare(link: LinkRow, def: ResourceDefinition, params: RetrieveParams): Promise<RetrievalSource> {
     const { inst, connector } = await this.source(link, def);
     const account = params.account ? await this.account(link, params.account) : undefined;
     this.access.assertUp(inst);
@@ -89,36 +119,35 @@ export class LinkData {
         'This link does not keep credentials (credentials_storage): its data comes only from fetch_resources',
       );
     }
-    const run = async () => {
-      const outcome = await this.login(p, link, inst, connector, secrets, params.token);
-      if (outcome.kind === 'challenge') {
-        const session = await this.db.transaction().execute(async (tx) => {
-          await this.access.recordAccessFailure(tx, link, 'access_challenged');
-          const resume: RetrievalResume = { resource: def.path, params };
-          return this.access.openSession(tx, p, link.id, sessionPurpose(def), { ...secrets, pending: outcome.pending, resume });
-        });
-        throw this.access.mfaRequired(session, link.id, outcome.challenge);
-      }
-      const kept = { credentials: secrets.credentials, state: outcome.state };
-      const fresh = await this.access.recordLogin(this.db, link, kept);
-      // A background retrieval tells the client it is done by webhook, written with the data.
-      const announce = options.async ? (tx: Kysely<Database>, c: Collected) => this.announceAsync(tx, link, def, c, options.requestId) : undefined;
-      return this.collect(fresh, inst, connector, kept, def, params, account, announce);
-    };
-    if (options.async) {
-      // The session is taken before answering, so a concurrent operation is refused to its caller, not lost.
-      const release = await this.access.lease(link);
-      const background = () =>
-        run()
-          .catch(async (err) => {
-            // Deleted while retrieving: its data went with it, and there is no one left to tell.
-            if (await this.access.find(p, link.id)) throw err;
-          })
-          .finally(release);
-      this.tasks.run(`retrieve ${def.path} ${options.requestId}`, background);
-      return { kind: 'accepted', body: { request_id: options.requestId } };
+    return { inst, connector, account, secrets };
+  }
+
+  /**
+   * Logs in with the stored credentials (and `params.token`) and collects `def`; the caller holds
+   * the link's session. A challenge opens an MFA session and throws its 428. `announce` (an async
+   * retrieval's request id): the webhook that tells the client it is done, written with the data.
+   */
+  async run(
+    p: RetrievalActor,
+    link: LinkRow,
+    def: ResourceDefinition,
+    params: RetrieveParams,
+    { inst, connector, account, secrets }: RetrievalSource,
+    announce?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const outcome = await this.login(p, link, inst, connector, secrets, params.token);
+    if (outcome.kind === 'challenge') {
+      const session = await this.db.transaction().execute(async (tx) => {
+        await this.access.recordAccessFailure(tx, link, 'access_challenged');
+        const resume: RetrievalResume = { resource: def.path, params };
+        return this.access.openSession(tx, p, link.id, sessionPurpose(def), { ...secrets, pending: outcome.pending, resume });
+      });
+      throw this.access.mfaRequired(session, link.id, outcome.challenge);
     }
-    return this.answer(def, params, await this.access.withLease(link, run));
+    const kept = { credentials: secrets.credentials, state: outcome.state };
+    const fresh = await this.access.recordLogin(this.db, link, kept);
+    const onStored = announce === undefined ? undefined : (tx: Kysely<Database>, c: Collected) => this.announceAsync(tx, link, def, c, announce);
+    return this.collect(fresh, inst, connector, kept, def, params, account, onStored);
   }
 
   /** PATCH /api/<resource>/: the MFA answer of an interrupted retrieval. */
@@ -184,7 +213,7 @@ export class LinkData {
 
   /** Logs in with the stored credentials (audited); a rejection invalidates the link. */
   private async login(
-    p: Principal,
+    p: RetrievalActor,
     link: LinkRow,
     inst: Institution,
     connector: DataConnector,
@@ -306,7 +335,9 @@ export class LinkData {
 
   /** `new_transactions_available` (or `<resource>` …) carrying the request id of the 202. */
   private async announceAsync(tx: Kysely<Database>, link: LinkRow, def: ResourceDefinition, c: Collected, requestId: string) {
-    await this.webhooks?.emit(tx, {
+    // Once per request: a job run again after its first attempt committed does not say it twice.
+    if (!this.webhooks || (await hasAsyncEvent(tx, link.tenant_id, link.id, requestId))) return;
+    await this.webhooks.emit(tx, {
       tenantId: link.tenant_id,
       linkId: link.id,
       externalId: link.external_id,
@@ -325,4 +356,4 @@ export class LinkData {
   }
 }
 
-const actor = (p: Principal): AuditActor => ({ tenantId: p.tenantId, actor: p.keyId, requestId: p.requestId });
+const actor = (p: RetrievalActor): AuditActor => ({ tenantId: p.tenantId, actor: p.keyId, requestId: p.requestId });

@@ -297,7 +297,7 @@ describeStores(
       assert.equal(res.status, 202, JSON.stringify(res.body));
       assert.match(res.body.request_id, /^[a-f0-9]{32}$/);
       assert.deepEqual(res.body, { request_id: res.headers['x-request-id'] });
-      await h().vinculo.services.tasks.drain();
+      await h().vinculo.services.queue.runQueued('link-retrieve');
       const expected = (await c.request('POST', '/api/transactions/', { link: l, ...window, save_data: false })).body;
       assert.ok(expected.length > 0);
       const stored = await c.request('GET', `/api/transactions/?link=${l}&page_size=1000`);
@@ -330,7 +330,7 @@ describeStores(
       const expiring = await createLink(c, 'expire_password_async', { password: SECRET });
       const failing = await c.request('POST', '/api/transactions/', bodyFor('transactions', expiring), { 'X-Belvo-Request-Mode': 'async' });
       assert.equal(failing.status, 202);
-      await h().vinculo.services.tasks.drain();
+      await h().vinculo.services.queue.runQueued('link-retrieve');
       assert.equal(await linkStatus(c, expiring), 'invalid');
       assert.equal(await count(c, 'transactions', `link=${expiring}`), 0);
       assert.ok(h().logs.some((line) => line.includes(failing.body.request_id)), 'the failure is logged with its request id');
@@ -363,7 +363,7 @@ describeStores(
         data.collect = original;
         open();
       }
-      await h().vinculo.services.tasks.drain();
+      await h().vinculo.services.queue.runQueued('link-retrieve');
       assert.ok((await count(c, 'transactions', `link=${l}`)) > 0);
       assert.equal((await c.request('POST', '/api/owners/', { link: l })).status, 201, 'the session was released');
     });

@@ -165,7 +165,7 @@ describeStores('link data: deleting a link or an account cascades', (h) => {
     );
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     assert.equal((await c.request('DELETE', `/api/links/${link}/`)).status, 204);
-    await h().vinculo.services.tasks.drain();
+    await h().vinculo.services.queue.runQueued('link-retrieve');
     const after = (await counts(h(), [link])).get(link)!;
     for (const t of TABLES) assert.equal(after[t], 0, `${t} keeps no row of the deleted link`);
     assert.equal((await c.request('GET', `/api/transactions/?link=${link}`)).body.count, 0);

@@ -83,6 +83,23 @@ export async function insertEvent(db: Db, event: NewEvent): Promise<string[]> {
   return r.rows.map((x) => x.id);
 }
 
+/**
+ * Whether the tenant's link already has the `async_request` event of request `requestId` (an async
+ * retrieval's job that is run again after its data and webhook were committed).
+ */
+export async function hasAsyncEvent(db: Db, tenantId: string, linkId: string, requestId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_events')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('link_id', '=', linkId)
+    .where('process_type', '=', 'async_request')
+    .where(sql<string>`payload::jsonb ->> 'request_id'`, '=', requestId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 // ---- retention (the scheduler's housekeeping): bounded batches, oldest first, per tenant clock ----
 
 /** `days` before each tenant's now (`t`: the tenants row joined in). */
