@@ -9,10 +9,11 @@ import type { JobQueue } from './queue.js';
 export interface Jobs {
   /**
    * Log in with the stored credentials and fetch what changed (scheduled, manual or after a repair).
-   * `slot`: the due time a scheduled refresh was claimed for (ISO); a job whose slot was already
-   * refreshed (the claim guard ran out while a dead worker held the first job) does nothing.
+   * `claim`: the link's next_refresh_at as the scheduler's claim set it (ISO). If it has moved on
+   * when the job runs, another job or refresh has done this slot (the claim guard ran out while the
+   * first job was slow or its worker dead, and the slot was claimed again): the job does nothing.
    */
-  'link-refresh': { linkId: string; reason: 'scheduled' | 'manual' | 'repaired'; slot?: string };
+  'link-refresh': { linkId: string; reason: 'scheduled' | 'manual' | 'repaired'; claim?: string };
   /** A new link's first full load of every resource in `fetch_resources`. */
   'historical-load': { linkId: string };
   /** An async retrieval (202): run by any worker, holding the link's session the request took for it. */

@@ -42,12 +42,17 @@ export type Institution = CatalogueEntry & { status: InstitutionStatus };
 export interface AccessOptions {
   /** Lifetime of an MFA session, seconds (the 428 `expiry`). */
   mfaSessionTtl: number;
-  /** Longest a login may hold a link's institution session before another may start. */
+  /**
+   * Seconds a link's institution session stays held without being kept alive: its holder renews
+   * it every quarter of this while it runs, so only a dead process's session lapses (default 20).
+   */
   sessionLeaseTtl?: number;
 }
 
 /** How long an operation waits for background work holding the link's session. */
 const LEASE_WAIT_MS = 30_000;
+/** An async retrieval's session, taken by the request for its queued job: nobody renews it until the job runs. */
+const QUEUED_LEASE_SECONDS = 120;
 
 const credentialAad = (linkId: string) => `link-credentials:${linkId}`;
 const sessionAad = (sessionId: string, linkId: string) => `mfa-session:${sessionId}:${linkId}`;
@@ -64,7 +69,7 @@ export class LinkAccess {
     /** MFA sessions expire on this clock (the sandbox's virtual one when it is on). */
     private readonly clock: Clock = systemClock,
   ) {
-    this.leaseTtl = options.sessionLeaseTtl ?? 120;
+    this.leaseTtl = options.sessionLeaseTtl ?? 20;
   }
 
   /** The tenant's now, on which its expiries are measured. */
@@ -232,7 +237,7 @@ export class LinkAccess {
     const deadline = Date.now() + waitMs;
     const take = () =>
       within
-        ? this.db.transaction().execute(async (tx) => (await links.acquireSessionLease(tx, link.id, token, this.leaseTtl)) && (await within(tx), true))
+        ? this.db.transaction().execute(async (tx) => (await links.acquireSessionLease(tx, link.id, token, QUEUED_LEASE_SECONDS)) && (await within(tx), true))
         : links.acquireSessionLease(this.db, link.id, token, this.leaseTtl);
     while (!(await take())) {
       const current = await links.sessionLeaseHolder(this.db, link.id);
@@ -240,7 +245,18 @@ export class LinkAccess {
       if (!mayWait || Date.now() > deadline) throw new TooManySessionsError();
       await new Promise((r) => setTimeout(r, 50));
     }
-    return () => links.releaseSessionLease(this.db, link.id, token);
+    const release = () => links.releaseSessionLease(this.db, link.id, token);
+    // Taken for a queued job: its holder is the job, which takes it again when it runs.
+    if (within) return release;
+    // Kept alive while this process holds it; a kill -9 lets it lapse within leaseTtl, not minutes.
+    const keepAlive = setInterval(() => {
+      links.extendSessionLease(this.db, link.id, token, this.leaseTtl).catch(() => undefined);
+    }, (this.leaseTtl * 1000) / 4);
+    keepAlive.unref();
+    return () => {
+      clearInterval(keepAlive);
+      return release();
+    };
   }
 
   /** Runs `fn` holding the link's institution session (a user operation; see `lease`). */

@@ -111,23 +111,25 @@ describeStores(
       assert.ok(next > (await clockNow()));
     });
 
-    it('a second job for a slot already refreshed (sent again after the claim guard) does not log in again', async () => {
+    it('a scheduled job whose claim was overtaken (its slot claimed again and refreshed) does not log in again', async () => {
       const l = await link({ username: 'bnk101', refresh_rate: '24h' });
       await loaded(l.id);
       const slot = (await linkRow(l.id)).next_refresh_at!;
+      const logins = async () =>
+        Number((await h().vinculo.store.db.selectFrom('audit_log').select((e) => e.fn.countAll<number>().as('n')).where('link_id', '=', l.id).where('action', '=', 'login').executeTakeFirstOrThrow()).n);
+      // The first job's claim: the slot came due and the scheduler moved next_refresh_at to its guard.
       await c.request('POST', '/sandbox/clock/advance/', { seconds: DAY + 60 });
       await waitFor('the slot refreshed', async () => ((await linkRow(l.id)).last_refresh_at! >= slot ? true : undefined), 20_000);
-      const logins = () =>
-        h().vinculo.store.db.selectFrom('audit_log').select((e) => e.fn.countAll<number>().as('n')).where('link_id', '=', l.id).where('action', '=', 'login').executeTakeFirstOrThrow();
-      const before = Number((await logins()).n);
+      const before = await logins();
       const refreshes = h().vinculo.services.refreshes;
-      assert.equal(await refreshes.refresh(l.id, 'scheduled', undefined, undefined, slot.toISOString()), 'skipped');
-      assert.equal(Number((await logins()).n), before);
-      // The next slot is a new one: it runs.
-      const next = (await linkRow(l.id)).next_refresh_at!;
-      await c.request('POST', '/sandbox/clock/advance/', { seconds: DAY });
-      await waitFor('the next slot refreshed', async () => ((await linkRow(l.id)).last_refresh_at! >= next ? true : undefined), 20_000);
-      assert.equal(Number((await logins()).n), before + 1);
+      // A job of an earlier claim (the guard value it saw is no longer the link's next_refresh_at) does nothing.
+      const stale = new Date(slot.getTime() + 3600_000).toISOString();
+      assert.equal(await refreshes.refresh(l.id, 'scheduled', undefined, undefined, stale), 'skipped');
+      assert.equal(await logins(), before);
+      // A job whose claim still stands runs.
+      const current = (await linkRow(l.id)).next_refresh_at!.toISOString();
+      assert.equal(await refreshes.refresh(l.id, 'scheduled', undefined, undefined, current), 'refreshed');
+      assert.equal(await logins(), before + 1);
     });
 
     it('reset_login: the refresh makes the link invalid with a LINK webhook; a PUT repairs and refreshes it', async () => {

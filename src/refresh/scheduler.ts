@@ -69,7 +69,7 @@ export class Scheduler {
         const claimed = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, CLAIM_BATCH);
         const jobs: TickResult['refreshJobs'] = [];
         for (const link of claimed) {
-          const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'scheduled', slot: link.slot.toISOString() }, { db: tx });
+          const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'scheduled', claim: link.claim.toISOString() }, { db: tx });
           if (job) jobs.push({ job, tenantId: link.tenant_id });
         }
         return { claimed: claimed.length, jobs };

@@ -55,7 +55,7 @@ export class Refreshes implements LinkLifecycle {
 
   registerJobs(): void {
     const retry = { retryLimit: 5, retryDelay: 30, retryBackoff: true, expireInSeconds: this.options.jobTimeoutSeconds };
-    this.queue.defineJob('link-refresh', async (job) => this.refresh(job.data.linkId, job.data.reason, job.id, undefined, job.data.slot), { ...retry, concurrency: 4 });
+    this.queue.defineJob('link-refresh', async (job) => this.refresh(job.data.linkId, job.data.reason, job.id, undefined, job.data.claim), { ...retry, concurrency: 4 });
     this.queue.defineJob('historical-load', async (job) => this.historical(job.data.linkId, job.id), { ...retry, concurrency: 2 });
   }
 
@@ -122,19 +122,19 @@ export class Refreshes implements LinkLifecycle {
    * A scheduled (or manual, or post-repair) refresh: what changed since the last one. `by`: who
    * asked, for the audit log (a sandbox refresh: the caller's key; a job: `system`).
    */
-  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor, slot?: string): Promise<Outcome> {
+  async refresh(linkId: string, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor, claim?: string): Promise<Outcome> {
     const link = await links.findLinkById(this.db, linkId);
-    return this.counted('refresh', link, () => this.update(link!, reason, jobId, by, slot));
+    return this.counted('refresh', link, () => this.update(link!, reason, jobId, by, claim));
   }
 
-  private async update(link: LinkRow, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor, slot?: string): Promise<Outcome> {
+  private async update(link: LinkRow, reason: 'scheduled' | 'manual' | 'repaired', jobId?: string, by?: RefreshActor, claim?: string): Promise<Outcome> {
     if (link.status !== 'valid' || (reason === 'scheduled' && link.access_mode !== 'recurrent')) {
       // Not refreshed until repaired (PUT), which refreshes it at once.
       if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
       return 'skipped';
     }
-    // Read once the session is ours: a second job of the slot waited for the first to end.
-    const refreshed = slot ? (l: LinkRow) => l.last_refresh_at !== null && l.last_refresh_at.getTime() >= Date.parse(slot) : undefined;
+    // Read once the session is ours (a second job of the slot waited for the first to end).
+    const overtaken = claim ? (l: LinkRow) => l.next_refresh_at?.getTime() !== Date.parse(claim) : undefined;
     return this.withSession(link, 'recurrent_update', jobId, by, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
@@ -151,7 +151,7 @@ export class Refreshes implements LinkLifecycle {
         ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
       });
       return 'refreshed';
-    }, refreshed);
+    }, overtaken);
   }
 
   // ---- internals -----------------------------------------------------------------------------------

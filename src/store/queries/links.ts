@@ -58,6 +58,16 @@ export async function acquireSessionLease(db: Db, id: string, token: string, ttl
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Renews a session lease its holder still holds (never takes one back once released or lost). */
+export async function extendSessionLease(db: Db, id: string, token: string, ttlSeconds: number): Promise<void> {
+  await db
+    .updateTable('links')
+    .set({ session_lease_until: sql`now() + make_interval(secs => ${ttlSeconds})` })
+    .where('id', '=', id)
+    .where('session_lease_token', '=', token)
+    .execute();
+}
+
 export async function releaseSessionLease(db: Db, id: string, token: string): Promise<void> {
   await db
     .updateTable('links')

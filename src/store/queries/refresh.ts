@@ -11,8 +11,8 @@ type Db = Kysely<Database>;
  * several schedulers run. Offsets only move forward, so everything due in real time is due for
  * every tenant (one index range); tenants whose clock runs ahead are probed one by one.
  */
-export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limit: number): Promise<{ id: string; tenant_id: string; slot: Date }[]> {
-  const r = await sql<{ id: string; tenant_id: string; slot: Date }>`
+export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limit: number): Promise<{ id: string; tenant_id: string; claim: Date }[]> {
+  const r = await sql<{ id: string; tenant_id: string; claim: Date }>`
     with candidates as (
       (select id from links where next_refresh_at <= ${now}::timestamptz order by next_refresh_at limit ${limit})
       union
@@ -22,14 +22,14 @@ export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limi
          order by next_refresh_at limit ${limit}) ahead
        where t.clock_offset_ms > 0)
     ), due as (
-      select l.id, l.next_refresh_at as slot, ${tenantNow(now)} as tenant_now from links l join tenants t on t.id = l.tenant_id
+      select l.id, ${tenantNow(now)} as tenant_now from links l join tenants t on t.id = l.tenant_id
       where l.id in (select id from candidates) and l.next_refresh_at <= ${tenantNow(now)}
       order by l.next_refresh_at limit ${limit}
       for update of l skip locked
     )
     update links set next_refresh_at = due.tenant_now + ${guardMs}::double precision * interval '1 millisecond'
     from due where links.id = due.id
-    returning links.id, links.tenant_id, due.slot`.execute(db);
+    returning links.id, links.tenant_id, links.next_refresh_at as claim`.execute(db);
   return r.rows;
 }
 
