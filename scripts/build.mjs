@@ -4,6 +4,8 @@
 //     esbuild only strips the types (`npm run typecheck` checks them). The layout mirrors src/, so
 //     `new URL('../../', import.meta.url)` is the repository's root from both.
 //  2. The Connect widget's assets (dist/widget-<hash>/), built now rather than at the first start.
+//  3. A migrated, empty embedded database (dist/store-template.tar.gz, src/store/template.ts): a new
+//     data dir is unpacked from it instead of running initdb and every migration at the first start.
 // Tests and the tsx scripts keep running the TypeScript in src/.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -52,6 +54,18 @@ console.log(`compiled ${entryPoints.length} modules into dist/ (${ms()})`);
 const { buildWidget } = await import(pathToFileURL(join(DIST, 'widget', 'build.js')).href);
 const widget = await buildWidget();
 console.log(`widget built: ${relative(ROOT, widget.dir)} (${ms()})`);
+
+const dist = (path) => import(pathToFileURL(join(DIST, path)).href);
+const { openStore, migrate } = await dist('store/db.js');
+const { writeStoreTemplate } = await dist('store/template.js');
+const store = await openStore({ kind: 'embedded', dataDir: null });
+try {
+  await migrate(store.db);
+  await writeStoreTemplate(store.pglite);
+} finally {
+  await store.close();
+}
+console.log(`embedded store template written: dist/store-template.tar.gz (${ms()})`);
 
 if (!existsSync(join(DIST, 'main.js'))) throw new Error('dist/main.js is missing');
 
