@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,8 +97,20 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies pending migrations; returns the names applied. Throws on the first failure. */
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
+  // Every start calls this; on an up-to-date database one read says so (the migrator's own
+  // check takes its lock table and a transaction: ~0.3 s on a cold embedded store).
+  if (await upToDate(db)) return [];
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function upToDate(db: Kysely<Database>): Promise<boolean> {
+  // No migration table yet (a new database): asked first, so the server logs no error for it.
+  const { rows: table } = await sql<{ t: string | null }>`select to_regclass('kysely_migration')::text as t`.execute(db);
+  if (!table[0]?.t) return false;
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+  const known = Object.keys(migrations).sort();
+  return rows.length === known.length && rows.every((r, i) => r.name === known[i]);
 }
