@@ -4,10 +4,10 @@
 //     esbuild only strips the types (`npm run typecheck` checks them). The layout mirrors src/, so
 //     `new URL('../../', import.meta.url)` is the repository's root from both.
 //  2. The Connect widget's assets (dist/widget-<hash>/), built now rather than at the first start.
-//  3. A migrated, empty embedded database (dist/store-template.tar.gz, src/store/template.ts): a new
-//     data dir is unpacked from it instead of running initdb and every migration at the first start.
+//  3. A migrated, empty embedded database (dist/store-template/, src/store/template.ts): a new data
+//     dir starts as a copy of it instead of running initdb and every migration at the first start.
 // Tests and the tsx scripts keep running the TypeScript in src/.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -57,15 +57,19 @@ console.log(`widget built: ${relative(ROOT, widget.dir)} (${ms()})`);
 
 const dist = (path) => import(pathToFileURL(join(DIST, path)).href);
 const { openStore, migrate } = await dist('store/db.js');
-const { writeStoreTemplate } = await dist('store/template.js');
-const store = await openStore({ kind: 'embedded', dataDir: null });
+const { TEMPLATE_DIR, writeTemplateManifest } = await dist('store/template.js');
+const work = join(DIST, '.store-template-build');
+rmSync(work, { recursive: true, force: true });
+const store = await openStore({ kind: 'embedded', dataDir: work, owner: 'npm run build' });
 try {
   await migrate(store.db);
-  await writeStoreTemplate(store.pglite);
 } finally {
   await store.close();
 }
-console.log(`embedded store template written: dist/store-template.tar.gz (${ms()})`);
+renameSync(join(work, 'pgdata'), TEMPLATE_DIR);
+rmSync(work, { recursive: true, force: true });
+writeTemplateManifest();
+console.log(`embedded store template written: dist/store-template/ (${ms()})`);
 
 if (!existsSync(join(DIST, 'main.js'))) throw new Error('dist/main.js is missing');
 

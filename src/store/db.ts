@@ -1,10 +1,10 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDataDir } from './embedded-lock.js';
-import { storeTemplate } from './template.js';
+import { copyStoreTemplate } from './template.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 import type { PoolStats } from '../metrics.js';
@@ -45,7 +45,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
   try {
-    const pglite = options.dataDir ? await openDataDir(options.dataDir) : new PGlite({ ...PGLITE_OPTIONS, loadDataDir: options.loadDataDir });
+    const pglite = options.dataDir ? openDataDir(options.dataDir) : new PGlite({ ...PGLITE_OPTIONS, loadDataDir: options.loadDataDir });
     await pglite.waitReady;
     const pool = pglitePool(pglite);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -74,23 +74,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
 
 /**
- * Opens (creating it if needed) the embedded database in `dataDir`/pgdata. A new one is unpacked
- * from the build's migrated template when there is one (src/store/template.ts), else PGlite runs
- * initdb. A marker file stands while the template is unpacked: a start cut short there leaves it,
- * and the next start unpacks again instead of opening half a database.
+ * Opens (creating it if needed) the embedded database in `dataDir`/pgdata. A new one is a copy of
+ * the build's migrated template when there is one (src/store/template.ts), else PGlite runs initdb.
  */
-async function openDataDir(dataDir: string): Promise<PGlite> {
+function openDataDir(dataDir: string): PGlite {
   const pgdata = join(dataDir, 'pgdata');
-  const marker = join(dataDir, 'pgdata.unpacking');
-  if (existsSync(marker)) rmSync(pgdata, { recursive: true, force: true });
-  const template = existsSync(join(pgdata, 'PG_VERSION')) ? null : storeTemplate();
-  if (!template) return new PGlite(pgdata, PGLITE_OPTIONS);
-  rmSync(pgdata, { recursive: true, force: true }); // whatever is there is no database (no PG_VERSION)
-  writeFileSync(marker, '');
-  const pglite = new PGlite(pgdata, { ...PGLITE_OPTIONS, loadDataDir: template });
-  await pglite.waitReady;
-  rmSync(marker);
-  return pglite;
+  if (!existsSync(join(pgdata, 'PG_VERSION'))) copyStoreTemplate(pgdata);
+  return new PGlite(pgdata, PGLITE_OPTIONS);
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
