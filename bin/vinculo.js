@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `vinculo` command: runs the TypeScript CLI through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// The `vinculo` command: the compiled CLI (dist/cli.js), or src/cli.ts through tsx when the build is missing or stale.
+import { launch } from './launch.js';
 
-register();
-await import('../src/cli.ts');
+await launch('cli');

@@ -9,14 +9,17 @@ import { VinculoError } from './errors.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers });
+  const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers, deferWorkers: true });
   const signals = onSignals();
   void signals.first.then(async (signal) => {
     logger.info({ signal, deadline_seconds: config.shutdownSeconds }, 'shutting down');
     const result = await runShutdown(vinculo.shutdownSteps(), { deadlineMs: config.shutdownSeconds * 1000, interrupted: signals.again });
     process.exit(reportShutdown(logger, result));
   });
+  // Listen first: the job queue and the scheduler start while the first requests are answered
+  // (a job sent meanwhile waits for the queue; /readyz says 503 until it runs).
   await vinculo.app.listen({ port: config.port, host: config.host });
+  await vinculo.startWorkers();
   const { port } = vinculo.app.server.address() as AddressInfo;
   logger.info({ store: vinculo.store.kind, port }, 'vinculo is ready');
 }

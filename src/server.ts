@@ -34,6 +34,11 @@ export interface Vinculo {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /**
+   * Starts the job queue and the scheduler when `deferWorkers` put them off (`npm start` does, to
+   * listen first); else they are already started and this resolves at once.
+   */
+  startWorkers(): Promise<void>;
   /** What stopping this process does, in order (see src/shutdown.ts); `close` runs them all. */
   shutdownSteps(): ShutdownStep[];
   /** Readiness (/readyz) turns 503 from now on; `close()` calls it first. */
@@ -81,6 +86,11 @@ export interface VinculoOptions {
   workers?: boolean;
   /** Where the services record metrics (default: a new registry of this server's own). */
   metrics?: Metrics;
+  /**
+   * Leave the job queue and the scheduler to `startWorkers()` (`npm start`: after the listener is
+   * up, so the first request need not wait for them). Jobs sent meanwhile wait for the queue.
+   */
+  deferWorkers?: boolean;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -211,7 +221,9 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     trustProxy: config.trustProxy,
     timeouts: { requestSeconds: config.requestTimeoutSeconds, connectionSeconds: config.connectionTimeoutSeconds },
   });
-  await startWorkers(options, services);
+  let workersStarted: Promise<void> | null = null;
+  const startAll = () => (workersStarted ??= startWorkers(options, services));
+  if (!options.deferWorkers) await startAll();
   const shutdownSteps = (): ShutdownStep[] => [
     // /readyz answers 503 from now on: a load balancer stops sending before anything stops.
     { name: 'readiness', run: async () => services.health.beginShutdown() },
@@ -238,6 +250,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     store,
     services,
     shutdownSteps,
+    startWorkers: startAll,
     beginShutdown: () => services.health.beginShutdown(),
     async close() {
       for (const step of shutdownSteps()) await step.run();
