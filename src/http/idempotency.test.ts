@@ -197,11 +197,39 @@ describeStores('idempotency: Idempotency-Key on POST /api/…', (h) => {
     // As if the first request were still running.
     await row().set({ state: 'running', claimed_at: new Date() }).execute();
     assertError(await c.request('POST', '/api/links/', register(), withKey(key)), 409, 'idempotency_key_in_use');
-    await row().set({ claimed_at: new Date(Date.now() - 11 * 60_000) }).execute();
+    // It died before storing anything (no effect recorded): the retry runs it.
+    await row().set({ claimed_at: new Date(Date.now() - 11 * 60_000), effect: null }).execute();
     const again = await c.request('POST', '/api/links/', register(), withKey(key));
     assert.equal(again.status, 201);
     assert.equal(again.headers['idempotent-replayed'], undefined);
     assert.notEqual(again.body.id, first.body.id);
+  });
+
+  it('a registration whose process died after storing its link, before keeping its answer: the retry answers that link, no second one', async () => {
+    const c = await h().newClient();
+    const key = newKey();
+    const first = await c.request('POST', '/api/links/', register(), withKey(key));
+    assert.equal(first.status, 201);
+    const db = h().vinculo.store.db;
+    const tenantId = await tenantIdOf(h(), c);
+    const row = () => db.updateTable('idempotency_keys').where('tenant_id', '=', tenantId).where('key', '=', key);
+    // The link's transaction recorded it under the key (the recovery point).
+    const kept = await db.selectFrom('idempotency_keys').select('effect').where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(kept.effect!), { link: first.body.id });
+    // As if its process died then: the answer never stored, the claim no longer kept alive.
+    await row().set({ state: 'running', status: null, key_id: null, wrapped_key: null, ciphertext: null, claimed_at: new Date(Date.now() - 60_000) }).execute();
+    const again = await c.request('POST', '/api/links/', register(), withKey(key));
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.id, first.body.id);
+    assert.equal(await linkCount(c), 1);
+    // That answer is the key's from now on.
+    assertReplayOf(await c.request('POST', '/api/links/', register(), withKey(key)), again);
+    // Deleted meanwhile: the effect is gone, so the registration runs again.
+    await row().set({ state: 'running', status: null, key_id: null, wrapped_key: null, ciphertext: null, claimed_at: new Date(Date.now() - 60_000) }).execute();
+    assert.equal((await c.request('DELETE', `/api/links/${first.body.id}/`)).status, 204);
+    const rerun = await c.request('POST', '/api/links/', register(), withKey(key));
+    assert.equal(rerun.status, 201);
+    assert.notEqual(rerun.body.id, first.body.id);
   });
 
   it('expired keys: a retry past 24 h runs again; housekeeping deletes them', async () => {

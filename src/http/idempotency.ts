@@ -42,6 +42,7 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     const claimed = await idempotency.begin(request.principal.tenantId, key, hash);
     if (claimed.kind === 'claimed') {
       request.idempotencyClaim = { id: claimed.claim, retry: false, settled: false };
+      request.principal.idempotent = { claim: claimed.claim, effect: claimed.effect };
       return;
     }
     const { status, headers, body } = claimed.answer;

@@ -27,7 +27,16 @@ export interface StoredAnswer {
   body: string;
 }
 
-export type Claimed = { kind: 'claimed'; claim: string } | { kind: 'replay'; answer: StoredAnswer };
+/**
+ * What a request under a key has done, recorded in its own transaction (a recovery point): a
+ * retry that takes over the key of a process that died answers from it instead of doing it again.
+ */
+export interface IdempotencyEffect {
+  /** A registration stored this link. */
+  link?: string;
+}
+
+export type Claimed = { kind: 'claimed'; claim: string; effect?: IdempotencyEffect } | { kind: 'replay'; answer: StoredAnswer };
 
 export interface IdempotencyOptions {
   /** How long a key is remembered (default 24 h). */
@@ -121,7 +130,7 @@ export class Idempotency {
       const now = this.now();
       const claim = randomUUID();
       const row = { id: claim, tenant_id: tenantId, key, request_hash: hash, claimed_at: now, expires_at: new Date(now.getTime() + this.ttlMs) };
-      let claimed: boolean;
+      let claimed: { effect: string | null } | null;
       try {
         claimed = await q.claimIdempotencyKey(this.db, row, new Date(now.getTime() - this.staleMs));
       } catch (err) {
@@ -131,7 +140,7 @@ export class Idempotency {
       }
       if (claimed) {
         this.keepFresh(claim);
-        return { kind: 'claimed', claim };
+        return { kind: 'claimed', claim, ...(claimed.effect && { effect: JSON.parse(claimed.effect) as IdempotencyEffect }) };
       }
       const held = await q.findIdempotencyKey(this.db, tenantId, key);
       // Released between our insert and this read (its answer was a 5xx): claim it again.
@@ -142,6 +151,11 @@ export class Idempotency {
       return { kind: 'replay', answer: this.vault.openJson<StoredAnswer>(sealed, aad(held.id)) };
     }
     throw apiError('idempotency_key_in_use', undefined, { retryAfterSeconds: IN_USE_RETRY_SECONDS });
+  }
+
+  /** Inside the transaction that does it: what claim `claim`'s request has done (see IdempotencyEffect). */
+  static recordEffect(tx: Kysely<Database>, claim: string, effect: IdempotencyEffect): Promise<void> {
+    return q.recordIdempotencyEffect(tx, claim, JSON.stringify(effect));
   }
 
   /** After the handler: records the answer for replays. */

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
 import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
 import type { Audit, AuditAction } from '../audit/index.js';
+import { Idempotency } from '../idempotency/service.js';
 import { apiError, fieldError, isCredentialsRejected, ValidationErrors, VinculoError } from '../errors.js';
 import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
@@ -153,6 +154,10 @@ export class Links {
   }
 
   private async registerLink(p: Principal, body: RegisterLinkBody): Promise<Link> {
+    // A retry of a key whose first run stored its link, then died before its answer was kept.
+    const stored = p.idempotent?.effect?.link;
+    const recovered = stored && (await links.findLink(this.db, p.tenantId, stored));
+    if (recovered) return toLinkJson(recovered);
     const inst = await this.access.resolveInstitution(p, body.institution);
     if (!inst) throw new ValidationErrors([fieldError.doesNotExist('institution', 'name', body.institution)]);
     const def = inst.definition;
@@ -181,6 +186,7 @@ export class Links {
     if (outcome.kind === 'success') {
       const link = await this.db.transaction().execute(async (tx) => {
         const link = await links.insertLink(tx, { ...row, status: nextStatus('new', 'login_succeeded'), last_accessed_at: now });
+        if (p.idempotent) await Idempotency.recordEffect(tx, p.idempotent.claim, { link: link.id });
         await this.access.keepCredentials(tx, link, { credentials, state: outcome.state });
         await this.lifecycle?.created(tx, link);
         return link;

@@ -245,6 +245,8 @@ export interface IdempotencyKeysTable {
   ciphertext: string | null;
   claimed_at: Timestamp;
   expires_at: Timestamp;
+  /** What the request has done, written with it (JSON, ids only): a takeover answers from it. */
+  effect: string | null;
 }
 
 /** A secret key's token bucket (PostgreSQL only; the embedded store counts in memory). */

@@ -1,3 +1,4 @@
+import type { IdempotencyEffect } from '../idempotency/service.js';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
@@ -22,6 +23,12 @@ export interface Principal {
   requestId?: string;
   /** The call comes from the Connect widget, acting as the key that issued its token. */
   viaWidget?: boolean;
+  /**
+   * The request runs under an `Idempotency-Key` claim: the services record what they did with it
+   * (in their own transaction), and `effect` is what an earlier run under the key recorded before
+   * its process died — answer from it rather than do it again.
+   */
+  idempotent?: { claim: string; effect?: IdempotencyEffect };
 }
 
 export interface CreatedKey {

@@ -17,19 +17,26 @@ export interface IdempotencyClaim {
  * that expired (housekeeping has not deleted it yet) or that is still `running` since before
  * `staleBefore` (its process died). One statement, so of two requests racing for one key exactly
  * one gets the row: the other's insert waits for the first to commit and then finds the conflict.
- * True when this claim holds the key now.
+ * Null when another holds the key; else the claim, with the `effect` a dead process's run
+ * recorded under the key (kept on a stale takeover, cleared on an expired one).
  */
-export async function claimIdempotencyKey(db: Db, row: IdempotencyClaim, staleBefore: Date): Promise<boolean> {
-  const r = await sql<{ id: string }>`
+export async function claimIdempotencyKey(db: Db, row: IdempotencyClaim, staleBefore: Date): Promise<{ effect: string | null } | null> {
+  const r = await sql<{ effect: string | null }>`
     insert into idempotency_keys as k (id, tenant_id, key, request_hash, state, claimed_at, expires_at)
     values (${row.id}, ${row.tenant_id}, ${row.key}, ${row.request_hash}, 'running', ${row.claimed_at}, ${row.expires_at})
     on conflict (tenant_id, key) do update set
       id = excluded.id, request_hash = excluded.request_hash, state = 'running', status = null,
       key_id = null, wrapped_key = null, ciphertext = null,
-      claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
+      claimed_at = excluded.claimed_at, expires_at = excluded.expires_at,
+      effect = case when k.expires_at <= excluded.claimed_at then null else k.effect end
     where k.expires_at <= excluded.claimed_at or (k.state = 'running' and k.claimed_at <= ${staleBefore})
-    returning id`.execute(db);
-  return r.rows.length === 1;
+    returning effect`.execute(db);
+  return r.rows[0] ?? null;
+}
+
+/** Records what claim `id`'s request has done, inside the transaction that does it. */
+export async function recordIdempotencyEffect(db: Db, id: string, effect: string): Promise<void> {
+  await db.updateTable('idempotency_keys').set({ effect }).where('id', '=', id).where('state', '=', 'running').execute();
 }
 
 export function findIdempotencyKey(db: Db, tenantId: string, key: string) {
