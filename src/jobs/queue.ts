@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { CompiledQuery, type Kysely } from 'kysely';
-import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Store } from '../store/db.js';
-import { keepErrorsInside } from '../store/postgres-pool.js';
+import { embeddedExecutor, kyselyExecutor, postgresExecutor, type Executor } from './executors.js';
+import type { Job, JobHandler, JobInfo, JobMap, JobOptions, QueueOptions, SendOptions, StopOptions } from './types.js';
+
+export type * from './types.js';
 
 /**
  * Durable background jobs: a thin, typed layer over pg-boss (10.4) that runs the same job code
@@ -32,125 +33,12 @@ import { keepErrorsInside } from '../store/postgres-pool.js';
  * still runs, so set the expiry above the slowest honest run.
  */
 
-export type JobPolicy = 'standard' | 'short' | 'singleton' | 'stately';
-export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
-
-/** Job name → payload type, e.g. `{ 'link-refresh': { linkId: string } }`. Payloads are JSON objects. */
-export type JobMap<T> = { [K in keyof T]: object };
-
-export interface Job<T> {
-  id: string;
-  name: string;
-  data: T;
-  /** 0 on the first attempt. */
-  retryCount: number;
-  retryLimit: number;
-  singletonKey: string | null;
-  createdOn: Date;
-  startedOn: Date;
-}
-
-/** Its resolved value is stored as the job's output; a throw fails the attempt (retried per the job's retry options). */
-export type JobHandler<T> = (job: Job<T>) => Promise<unknown>;
-
-export interface RetryOptions {
-  /** Retries after the first attempt (pg-boss default 2). */
-  retryLimit?: number;
-  /** Seconds before a retry (default 0). With `retryBackoff`, the base of an exponential delay with jitter: attempt n waits [d·2ⁿ⁻¹, d·2ⁿ). */
-  retryDelay?: number;
-  retryBackoff?: boolean;
-  /** How long one attempt may stay active before it is failed (default 15 min, below 24 h). */
-  expireInSeconds?: number;
-}
-
-export interface JobOptions extends RetryOptions {
-  /**
-   * pg-boss queue policy. `short`: at most one *queued* job per singletonKey (later sends return
-   * null until it starts). `singleton`: at most one *active* job per key. `stately`: at most one
-   * per key in each of queued, retry and active. `standard` (default): no per-key limit.
-   */
-  policy?: JobPolicy;
-  /** Jobs of this name run at most this many at a time in this process (default 1). */
-  concurrency?: number;
-  /**
-   * Jobs one worker fetches at once (default 1): fewer statements per job for a busy queue of
-   * short jobs. Their handlers run concurrently (so up to `concurrency` × `batchSize` at a time);
-   * pg-boss completes them together once all succeeded, and if one throws it fails the whole
-   * batch, so the others run again: only for idempotent handlers.
-   */
-  batchSize?: number;
-  /** Minutes a job is kept before it is archived unstarted (pg-boss default 14 days). */
-  retentionMinutes?: number;
-  /** A defined job name that receives the payload of a job that failed for good. */
-  deadLetter?: string;
-}
-
-export interface SendOptions extends RetryOptions {
-  /** Not before this time; a number is seconds from now. */
-  startAfter?: Date | number;
-  /** See `JobOptions.policy`; on a `standard` job it needs `singletonSeconds` (throttle by time slot). */
-  singletonKey?: string;
-  singletonSeconds?: number;
-  priority?: number;
-  /** The job's id (a uuid), when the caller needs it before the send (e.g. to name what the job will hold). */
-  id?: string;
-  /** Enqueue as part of this Kysely transaction (or on this connection): committed with it, or never. */
-  db?: Kysely<any>;
-}
-
-export interface JobInfo<T = unknown> {
-  id: string;
-  name: string;
-  state: JobState;
-  data: T;
-  retryCount: number;
-  retryLimit: number;
-  startAfter: Date;
-  startedOn: Date | null;
-  completedOn: Date | null;
-  output: unknown;
-}
-
-export interface QueueOptions {
-  /** Seconds between polls of an idle job type (pg-boss minimum 0.5; default 2). A worker that just ran a job polls again at once. */
-  pollSeconds?: number;
-  /** Seconds between maintenance runs: expiring stuck active jobs, archiving (pg-boss minimum 1; default 60). */
-  maintenanceSeconds?: number;
-  /** Run this process's workers (false: an API-only process that only sends). Default true. */
-  workers?: boolean;
-  /** Fire `schedule()`d cron jobs from this process (pg-boss's timekeeper). Default: as `workers`. */
-  cron?: boolean;
-  /** PostgreSQL connections for the queue itself (default 4). */
-  poolSize?: number;
-  /** Database schema of pg-boss's tables (default `pgboss`). */
-  schema?: string;
-  /**
-   * Days pg-boss keeps archived jobs (its `deleteAfterDays`, default 7). Its maintenance deletes
-   * them in one statement per run; the retention's bounded deletes (src/retention) run a day
-   * earlier, so this is only the backstop of a process where nobody runs the housekeeping.
-   */
-  archiveDays?: number;
-  /** Failed attempts (with their job) and queue/database errors. */
-  onError?: (err: unknown, job?: Job<unknown>) => void;
-}
-
-export interface StopOptions {
-  /** Wait for running handlers to finish (default true). Otherwise, or past `timeoutMs`, they are failed and retried later. */
-  graceful?: boolean;
-  timeoutMs?: number;
-}
-
 interface Definition {
   name: string;
   handler: JobHandler<any>;
   options: JobOptions;
   workerIds: string[];
   nextWorker: number;
-}
-
-interface Executor {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
-  close(): Promise<void>;
 }
 
 type State = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -487,56 +375,6 @@ function toJob(j: PgBoss.JobWithMetadata<object>): Job<any> {
     createdOn: j.createdOn,
     startedOn: j.startedOn,
   };
-}
-
-/** pg-boss statements on the embedded store: inside the pool's single turn (see the top comment). */
-function embeddedExecutor(store: Store): Executor {
-  const pglite = store.pglite;
-  if (!pglite) throw new Error('embedded store without its PGlite instance');
-  return {
-    executeSql: (text, values) =>
-      store.db.connection().execute(async () => {
-        if (values?.length) return pglite.query(text, values);
-        try {
-          const results = await pglite.exec(text);
-          return results[results.length - 1] ?? { rows: [] };
-        } catch (err) {
-          // A script that failed after its own BEGIN would leave the one connection in an aborted
-          // transaction for everybody; end it (a no-op warning when none is open).
-          await pglite.exec('ROLLBACK').catch(() => {});
-          throw err;
-        }
-      }),
-    close: async () => {},
-  };
-}
-
-/** pg-boss statements on PostgreSQL: the queue's own pool on the store's URL. */
-function postgresExecutor(url: string | undefined, max: number, onError: (err: unknown) => void): Executor {
-  if (!url) throw new Error('PostgreSQL store without its URL');
-  const pool = keepErrorsInside(new pg.Pool({ connectionString: url, max, application_name: 'vinculo-jobs' }));
-  pool.on('error', onError);
-  return {
-    async executeSql(text, values) {
-      if (values?.length) return pool.query(text, values);
-      // Parameterless multi-statement scripts: pg answers with one result per statement.
-      const client = await pool.connect();
-      try {
-        const result = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
-        client.release();
-        return Array.isArray(result) ? (result[result.length - 1] ?? { rows: [] }) : result;
-      } catch (err) {
-        client.release(err as Error); // never hand back a connection left inside a failed BEGIN
-        throw err;
-      }
-    },
-    close: () => pool.end(),
-  };
-}
-
-/** Runs a pg-boss statement on a Kysely transaction's (or Kysely instance's) connection. */
-function kyselyExecutor(db: Kysely<any>): PgBoss.Db {
-  return { executeSql: (text, values) => db.executeQuery(CompiledQuery.raw(text, values ?? [])) };
 }
 
 class InFlight {
