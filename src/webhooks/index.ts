@@ -1,5 +1,6 @@
 // Public surface of the webhooks module; everything else in this folder is internal.
-export { Webhooks, RETRY, retryDelayMs, type WebhookEvent, type WebhooksOptions, type DeliveryOutcome } from './service.js';
+export { Webhooks, type WebhookEvent, type WebhooksOptions, type DeliveryOutcome } from './service.js';
+export { RETRY, retryDelayMs } from './retry.js';
 export { TargetPolicy, classify, type Resolve, type Resolved } from './target-policy.js';
 export { REDELIVERY_LIMIT } from './rate-limit.js';
 export { deliveryFilters } from './filters.js';

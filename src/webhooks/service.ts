@@ -13,12 +13,14 @@ import * as q from '../store/queries/webhooks.js';
 import type { Database } from '../store/schema.js';
 import type { Vault } from '../vault/index.js';
 import { deliveryFilters } from './filters.js';
+import { toDeliveryJson, toEndpointJson } from './json.js';
+import { retryDelayMs, RETRY } from './retry.js';
 import { Coalescer } from './coalesce.js';
 import { LinkOrder } from './order.js';
 import { Poster, type PostOutcome } from './post.js';
 import { RedeliveryLimiter } from './rate-limit.js';
-import type { CreatedEndpoint, CreateEndpointBody, Delivery, DeliveryStatus, Endpoint, WebhookEnvelope } from './schema.js';
-import type { TargetPolicy } from './target-policy.js';
+import type { CreatedEndpoint, CreateEndpointBody, Delivery, Endpoint, WebhookEnvelope } from './schema.js';
+import { checkUrl, type TargetPolicy } from './target-policy.js';
 import { CommitListener } from './wake.js';
 
 /**
@@ -63,14 +65,6 @@ export interface WebhooksOptions {
   metrics?: Metrics;
 }
 
-/** First retry 30 s after the first failed attempt, doubling, at most 6 h apart; for 24 h. */
-export const RETRY = { firstMs: 30_000, maxMs: 6 * 3600_000, windowMs: 24 * 3600_000 } as const;
-
-/** The delay after the `failures`-th failed attempt (1-based). */
-export function retryDelayMs(failures: number): number {
-  return Math.min(RETRY.maxMs, RETRY.firstMs * 2 ** Math.min(failures - 1, 20));
-}
-
 const CHANNEL = 'vinculo_webhooks';
 const CLAIM_BATCH = 500;
 const WAKE_DEBOUNCE_MS = 25;
@@ -92,51 +86,8 @@ interface EndpointSecrets {
 /** `waiting`: not attempted, an earlier delivery of its endpoint and link is pending. */
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'skipped' | 'waiting';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** The target's tenant's clock, read with the target. */
 const tenantNow = (t: q.DeliveryTarget) => new Date(Date.now() + Number(t.clock_offset_ms));
-
-function toEndpointJson(row: q.EndpointRow): Endpoint {
-  return { id: row.id, url: row.url, has_authorization: row.has_authorization, created_at: row.created_at.toISOString() };
-}
-
-function toDeliveryJson(row: q.DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    webhook_id: row.webhook_id,
-    endpoint_id: row.endpoint_id,
-    url: row.url,
-    webhook_type: row.webhook_type,
-    webhook_code: row.webhook_code,
-    link_id: row.link_id,
-    status: row.status as DeliveryStatus,
-    attempts: row.attempts,
-    last_status_code: row.last_status_code,
-    // Rows written before answers' bodies stopped being kept had `HTTP 500: <the body>`.
-    last_error: row.last_error?.replace(/^(HTTP \d+):[^]*$/, '$1') ?? null,
-    next_attempt_at: iso(row.next_attempt_at),
-    delivered_at: iso(row.delivered_at),
-    created_at: row.created_at.toISOString(),
-  };
-}
-
-/** Checks an endpoint URL's form: absolute http(s), no credentials inside it. */
-function checkUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
-  }
-  if (url.username || url.password) {
-    // Never echo it: the URL holds a credential.
-    throw new ValidationErrors([fieldError.invalid('url', 'Put credentials in `authorization`, not in the URL.')]);
-  }
-  return url;
-}
 
 /**
  * Webhooks: per-tenant endpoints, the outbox of events and their delivery.

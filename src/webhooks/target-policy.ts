@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { fieldError, ValidationErrors } from '../errors.js';
 
 /**
  * Where a webhook may be sent. A tenant chooses the URL, and the server makes the request from
@@ -188,4 +189,22 @@ export function pinnedLookup(addresses: readonly Resolved[]) {
     if (options.all) callback(null, addresses.map((a) => ({ ...a })));
     else callback(null, addresses[0].address, addresses[0].family);
   };
+}
+
+/** Checks an endpoint URL's form: absolute http(s), no credentials inside it. */
+export function checkUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationErrors([fieldError.invalid('url', 'Enter a valid absolute http:// or https:// URL.')]);
+  }
+  if (url.username || url.password) {
+    // Never echo it: the URL holds a credential.
+    throw new ValidationErrors([fieldError.invalid('url', 'Put credentials in `authorization`, not in the URL.')]);
+  }
+  return url;
 }
