@@ -195,6 +195,27 @@ for (const kind of STORES) {
       assert.deepEqual(changes.rows.map((r) => r.key), ['committed']);
     });
 
+    it('sendMany: one statement for many jobs, inside a transaction (none on rollback), each run once with its payload', async () => {
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          const ids = await queue.sendMany('outbox', [{ key: 'many-rb-1' }, { key: 'many-rb-2' }], { db: trx });
+          assert.equal(ids.length, 2);
+          throw new Error('abort');
+        }),
+        /abort/,
+      );
+      const keys = ['many-1', 'many-2', 'many-3'];
+      const ids = await store.db.transaction().execute((trx) => queue.sendMany('outbox', keys.map((key) => ({ key })), { db: trx }));
+      assert.equal(new Set(ids).size, 3);
+      queue.wake('outbox');
+      await waitFor('the three ran', () => keys.every((k) => callsFor(k).length === 1), 5_000);
+      for (const id of ids) assert.equal((await queue.getJob('outbox', id))?.state, 'completed');
+      assert.deepEqual((await Promise.all(ids.map((id) => queue.getJob('outbox', id)))).map((j) => (j?.data as { key: string }).key), keys);
+      await sleep(600);
+      assert.equal(callsFor('many-rb-1').length + callsFor('many-rb-2').length, 0);
+      assert.deepEqual(await queue.sendMany('outbox', []), []);
+    });
+
     it('stop() waits for a running handler to finish, then the job is completed', async () => {
       const started = deferred();
       const release = deferred();

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Store } from '../store/db.js';
 import { embeddedExecutor, kyselyExecutor, postgresExecutor, type Executor } from './executors.js';
@@ -175,6 +177,20 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     // Outside a transaction the job is visible now: wake a local worker instead of waiting for its poll.
     if (id && !db && !startAfter) this.wake(name);
     return id;
+  }
+
+  /**
+   * Enqueues one `name` job per payload in one statement (pg-boss `insert`, with the queue's
+   * options), inside `db` if given — the scheduler's claims send hundreds at once. Their ids, in order.
+   */
+  async sendMany<K extends keyof Jobs & string>(name: K, payloads: readonly Jobs[K][], options: { db?: Kysely<any> } = {}): Promise<string[]> {
+    if (!this.definitions.has(name)) throw new Error(`unknown job "${name}"`);
+    if (!payloads.length) return [];
+    await this.ready();
+    const jobs = payloads.map((data) => ({ id: randomUUID(), name, data }));
+    await this.boss.insert(jobs, defined({ db: options.db ? kyselyExecutor(options.db) : undefined }));
+    if (!options.db) this.wake(name);
+    return jobs.map((j) => j.id);
   }
 
   /** Wakes one of this process's workers for `name` (e.g. after committing a transaction that sent one). */

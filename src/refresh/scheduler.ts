@@ -67,12 +67,9 @@ export class Scheduler {
     for (;;) {
       const sent = await this.db.transaction().execute(async (tx) => {
         const claimed = await claimDueRefreshes(tx, now, CLAIM_GUARD_MS, CLAIM_BATCH);
-        const jobs: TickResult['refreshJobs'] = [];
-        for (const link of claimed) {
-          const job = await this.queue.send('link-refresh', { linkId: link.id, reason: 'scheduled', claim: link.claim.toISOString() }, { db: tx });
-          if (job) jobs.push({ job, tenantId: link.tenant_id });
-        }
-        return { claimed: claimed.length, jobs };
+        const payloads = claimed.map((link) => ({ linkId: link.id, reason: 'scheduled' as const, claim: link.claim.toISOString() }));
+        const ids = await this.queue.sendMany('link-refresh', payloads, { db: tx });
+        return { claimed: claimed.length, jobs: ids.map((job, i) => ({ job, tenantId: claimed[i].tenant_id })) };
       });
       refreshJobs.push(...sent.jobs);
       if (sent.claimed < CLAIM_BATCH) break;

@@ -266,7 +266,7 @@ export class Webhooks {
    */
   private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce: boolean | 'local' = true): Promise<void> {
     if (!ids.length) return;
-    for (const deliveryId of ids) await queue.send('webhook-deliver', { deliveryId }, { db: tx });
+    await queue.sendMany('webhook-deliver', ids.map((deliveryId) => ({ deliveryId })), { db: tx });
     if (debounce === 'local') return;
     const now = performance.now();
     if (!debounce || now - this.lastNotify >= WAKE_DEBOUNCE_MS) {
