@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
 import type { LinkLifecycle } from '../links/service.js';
 import { resourceByName, type RetrieveParams } from '../resources/definitions.js';
-import type { Collected, LinkData, WebhookEmitter } from '../resources/service.js';
+import type { Collected, Extracted, LinkData, WebhookEmitter } from '../resources/service.js';
 import * as links from '../store/queries/links.js';
 import { deleteMissing } from '../store/queries/refresh.js';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
@@ -138,17 +138,19 @@ export class Refreshes implements LinkLifecycle {
     return this.withSession(link, 'recurrent_update', jobId, by, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+      // Everything extracted first, then stored in one transaction with its webhooks and the next
+      // slot: a refresh is stored whole or not at all (a retry starts clean), in one commit.
+      const extracted: Extracted[] = [];
       for (const resource of this.resources(link, inst)) {
         const def = resourceByName(resource);
-        for (const params of this.refreshParams(resource, since, now)) {
-          await this.data.collect(link, inst, connector, secrets, def, params, undefined, (tx, c) =>
-            this.announce(tx, link, resource, params, c),
-          );
-        }
+        for (const params of this.refreshParams(resource, since, now)) extracted.push(await this.data.extract(inst, connector, secrets, def, params, now));
       }
-      await links.updateLink(this.db, link.id, {
-        last_refresh_at: now,
-        ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
+      await this.db.transaction().execute(async (tx) => {
+        for (const x of extracted) await this.data.store(tx, link, x, (t, c) => this.announce(t, link, x.def.name, x.params, c));
+        await links.updateLink(tx, link.id, {
+          last_refresh_at: now,
+          ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
+        });
       });
       return 'refreshed';
     }, overtaken);

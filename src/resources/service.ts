@@ -38,6 +38,15 @@ export interface Collected {
   now: Date;
 }
 
+/** One resource request's extraction (its accounts too, for resources that embed them), before it is stored. */
+export interface Extracted {
+  def: ResourceDefinition;
+  params: RetrieveParams;
+  now: Date;
+  accounts: ExtractedRecord[];
+  records: ExtractedRecord[];
+}
+
 /** What a retrieval's MFA session keeps to finish the retrieval once answered. */
 interface RetrievalResume {
   resource: string;
@@ -248,7 +257,20 @@ export class LinkData {
     account?: string,
     onStored?: (tx: Kysely<Database>, collected: Collected) => Promise<unknown>,
   ): Promise<Record<string, unknown>[]> {
-    const now = await this.access.now(link.tenant_id);
+    const extracted = await this.extract(inst, connector, secrets, def, params, await this.access.now(link.tenant_id), account);
+    return params.saveData ? this.db.transaction().execute((tx) => this.store(tx, link, extracted, onStored)) : this.store(this.db, link, extracted, onStored);
+  }
+
+  /** The connector's answer to one resource request at `now`, not stored yet (see `store`). */
+  async extract(
+    inst: Institution,
+    connector: DataConnector,
+    secrets: LinkSecrets,
+    def: ResourceDefinition,
+    params: RetrieveParams,
+    now: Date,
+    account?: string,
+  ): Promise<Extracted> {
     const request: ExtractRequest = {
       institution: inst.definition,
       credentials: secrets.credentials,
@@ -266,14 +288,24 @@ export class LinkData {
     };
     const accounts = def.embedsAccount ? await connector.extract({ ...request, resource: 'ACCOUNTS', account: undefined }) : [];
     const records = await connector.extract(request);
-    const build = async (db: Kysely<Database>) => {
-      const accountsPlaced = await this.place(db, link, resourceByName('ACCOUNTS'), accounts, now, params.saveData);
-      const byKey = new Map(accountsPlaced.objects.map((a) => [a.data.internal_identification as string, a]));
-      const placed = await this.place(db, link, def, records, now, params.saveData, byKey);
-      await onStored?.(db, { accounts: accountsPlaced, records: placed, now });
-      return placed.objects.map((o) => toObject(def, o));
-    };
-    return params.saveData ? this.db.transaction().execute(build) : build(this.db);
+    return { def, params, now, accounts, records };
+  }
+
+  /**
+   * Stores what `extract` got (inside `db`, a transaction when it saves; several extractions may
+   * share one, as a refresh does) and runs `onStored` there; the API objects.
+   */
+  async store(
+    db: Kysely<Database>,
+    link: LinkRow,
+    { def, params, now, accounts, records }: Extracted,
+    onStored?: (tx: Kysely<Database>, collected: Collected) => Promise<unknown>,
+  ): Promise<Record<string, unknown>[]> {
+    const accountsPlaced = await this.place(db, link, resourceByName('ACCOUNTS'), accounts, now, params.saveData);
+    const byKey = new Map(accountsPlaced.objects.map((a) => [a.data.internal_identification as string, a]));
+    const placed = await this.place(db, link, def, records, now, params.saveData, byKey);
+    await onStored?.(db, { accounts: accountsPlaced, records: placed, now });
+    return placed.objects.map((o) => toObject(def, o));
   }
 
   /**
