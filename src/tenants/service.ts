@@ -1,11 +1,11 @@
-import type { IdempotencyEffect } from '../idempotency/service.js';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/db.js';
 import * as q from '../store/queries/tenants.js';
 import { SYSTEM, type Audit } from '../audit/index.js';
-import { apiError, VinculoError } from '../errors.js';
+import { VinculoError } from '../errors.js';
+import type { IdempotencyEffect } from '../idempotency/service.js';
 // The store's commit-time notification listener (one mechanism for webhooks and key revocations).
 import { CommitListener } from '../webhooks/wake.js';
 import { hashPassword, newPassword, verifyPassword } from './passwords.js';
