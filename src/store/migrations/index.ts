@@ -8,6 +8,7 @@ import * as m0006 from './0006_tenant_sandbox.js';
 import * as m0007 from './0007_retention_audit.js';
 import * as m0008 from './0008_request_limits.js';
 import * as m0009 from './0009_webhook_order.js';
+import * as m0010 from './0010_link_changes.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_retention_audit': m0007,
   '0008_request_limits': m0008,
   '0009_webhook_order': m0009,
+  '0010_link_changes': m0010,
 };
