@@ -215,7 +215,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
   // Links answered by GET /api/links/{id}/ are kept while every process's changes to them are heard.
-  if (store.linkChanges) await services.links.cache.listen(store, (err) => log.error({ err }, 'link change listener failed'));
+  await services.links.cache.listen(store, (err) => log.error({ err }, 'link change listener failed'));
   const { config } = options;
   const app = await buildApp(services, {
     metricsAccess: metricsAccess(config),

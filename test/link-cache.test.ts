@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { freshStore, STORES } from './helpers/stores.js';
 import { killChildren, startServer, stopServer, type Server } from './helpers/server-process.js';
 
 /**
  * GET /api/links/{id}/ answers from a per-process cache (src/links/cache.ts) on a store whose link
  * changes are announced. Two API processes on one PostgreSQL database: a change made through one
- * is seen by a GET on the other at once, every time (each GET first fills the other's cache).
+ * is seen by a GET on the other at once, every time (each GET first fills the other's cache), and
+ * so is a change made outside Vinculo.
  */
 const LONG = 180_000;
 const KEY = { id: 'cache-key', password: 'cache-password-0123456789' };
@@ -58,7 +60,13 @@ describe('link cache across API processes (PostgreSQL)', { skip: !STORES.include
         assert.equal(seen.body.refresh_rate, rate, `round ${i}: the other process answered a stale link`);
         assert.deepEqual(seen.body, patched.body);
       }
-      assert.equal((await call(a, 'GET', `/api/links/${id}/`)).status, 200);
+      // Any session's change, not only Vinculo's (an operator's psql).
+      for (const s of [a, b]) assert.equal((await call(s, 'GET', `/api/links/${id}/`)).body.status, 'valid');
+      const psql = new pg.Client({ connectionString: store.url });
+      await psql.connect();
+      await psql.query(`update links set status = 'invalid' where id = $1`, [id]);
+      await psql.end();
+      for (const s of [a, b]) assert.equal((await call(s, 'GET', `/api/links/${id}/`)).body.status, 'invalid');
       assert.equal((await call(b, 'DELETE', `/api/links/${id}/`)).status, 204);
       assert.equal((await call(a, 'GET', `/api/links/${id}/`)).status, 404);
     } finally {

@@ -22,12 +22,6 @@ export interface Store {
   readonly url?: string;
   /** The connection pool's state now (monitoring). */
   poolStats(): PoolStats;
-  /**
-   * Every change to a link's shown columns NOTIFYs its id (src/store/migrations/0010_link_changes.ts):
-   * this process may cache links (src/links/cache.ts). Every connection of every store sets it,
-   * so every process's changes are heard by every other (embedded: the one process hears itself).
-   */
-  readonly linkChanges: boolean;
   close(): Promise<void>;
 }
 
@@ -41,27 +35,24 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.kind === 'postgres') {
-    const pool = createPostgresPool(options.url, options.poolSize ?? 10, options.timeouts, { 'vinculo.link_changes': 'notify' });
+    const pool = createPostgresPool(options.url, options.poolSize ?? 10, options.timeouts);
     // An idle connection the server drops (restart, proxy timeout) must not crash the process:
     // the pool discards it and opens another on the next query.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const poolStats = () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount });
-    return { db, kind: 'postgres', url: options.url, poolStats, linkChanges: true, close: () => db.destroy() };
+    return { db, kind: 'postgres', url: options.url, poolStats, close: () => db.destroy() };
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
   try {
     const pglite = options.dataDir ? openDataDir(options.dataDir) : new PGlite({ ...PGLITE_OPTIONS, loadDataDir: options.loadDataDir });
     await pglite.waitReady;
-    // The one session of the one process: its link changes are announced (to itself).
-    await pglite.exec(`set vinculo.link_changes = 'notify'`);
     const pool = pglitePool(pglite);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
       kind: 'embedded',
       pglite,
-      linkChanges: true,
       // One connection: in use while anybody holds its turn; everybody else waits.
       poolStats: () => ({ inUse: Math.min(1, pool.pending()), idle: pool.pending() ? 0 : 1, waiting: Math.max(0, pool.pending() - 1) }),
       async close() {

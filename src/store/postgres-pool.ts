@@ -20,13 +20,9 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementM
 /** How long past the server's own statement timeout the client waits before calling it lost. */
 const READ_GRACE_MS = 2_000;
 
-/** `settings`: run-time parameters every connection starts with (`-c name=value`). */
-export function createPostgresPool(url: string, max: number, timeouts: PostgresTimeouts = DEFAULT_TIMEOUTS, settings: Record<string, string> = {}): pg.Pool {
-  for (const [k, v] of Object.entries(settings)) if (!/^[a-z_.]+$/.test(k) || !/^[a-z_]+$/.test(v)) throw new Error(`bad setting ${k}=${v}`);
-  const options = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+export function createPostgresPool(url: string, max: number, timeouts: PostgresTimeouts = DEFAULT_TIMEOUTS): pg.Pool {
   return keepErrorsInside(new pg.Pool({
     connectionString: url,
-    ...(options ? { options } : {}),
     max,
     connectionTimeoutMillis: timeouts.connectMs,
     statement_timeout: timeouts.statementMs,

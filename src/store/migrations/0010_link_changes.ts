@@ -5,10 +5,8 @@ import { sql, type Kysely } from 'kysely';
  * NOTIFYs `vinculo_link_changes` with the link's id, from whatever statement makes it (the API,
  * refreshes, the scheduler, retention, a cascade from its tenant). Each API process keeps the
  * links it answered in memory (src/links/cache.ts) and forgets one when its notification comes;
- * PostgreSQL sends it at commit, to every listening process, and never for a rollback.
- * The NOTIFY is sent only by sessions that set `vinculo.link_changes` to `notify`
- * (src/store/db.ts does for every connection of a store whose processes cache links), so a store
- * nobody caches on pays nothing more than reading that setting.
+ * PostgreSQL sends it at commit, to every listening process, and never for a rollback. Every
+ * session notifies, ours or not (an operator's psql, a process of an older version).
  * Changes to other columns (session leases, next refresh, refresh bookkeeping) announce nothing.
  * Never edit once shipped: add a new numbered migration instead.
  */
@@ -18,9 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function vinculo_link_changed() returns trigger language plpgsql as $$
     begin
-      if current_setting('vinculo.link_changes', true) = 'notify' then
-        perform pg_notify('vinculo_link_changes', old.id::text);
-      end if;
+      perform pg_notify('vinculo_link_changes', old.id::text);
       return null;
     end $$`.execute(db);
   await sql`
