@@ -1,6 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { basicAuth } from '../src/http/auth.js';
-import type { Tenants } from '../src/tenants/service.js';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 
 /** A link-shaped record, so the baseline serialises JSON much like the API does. */
 function fakeLink(i: number) {
@@ -26,11 +24,12 @@ export const HELLO_PAYLOAD = { hello: 'world', results: [fakeLink(1), fakeLink(2
 
 /**
  * The baseline: a bare fastify app (no request ids, hooks, shaping or error mapping) whose one
- * route answers HELLO_PAYLOAD behind the very same Basic-auth hook the API uses.
+ * route answers HELLO_PAYLOAD behind the very same Basic-auth hook the API uses (`basicAuth(tenants)`
+ * of src/http/auth.ts, passed in by bench/server.ts from the same build as the API).
  */
-export async function buildHelloApp(tenants: Tenants): Promise<FastifyInstance> {
+export async function buildHelloApp(authenticate: (request: FastifyRequest) => Promise<void>): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  app.addHook('onRequest', basicAuth(tenants));
+  app.addHook('onRequest', authenticate);
   app.get('/hello', async () => HELLO_PAYLOAD);
   await app.ready();
   return app;

@@ -1,5 +1,10 @@
 /**
- * The server side of `npm run bench` (bench/api.ts spawns it: `node --import tsx bench/server.ts`).
+ * The server side of `npm run bench` (bench/api.ts spawns it: `node --v8-pool-size=1 --import tsx
+ * bench/server.ts`, the flags of `npm start`).
+ *
+ * Runs the server as `npm start` does: the compiled JavaScript in dist/ when the build is current
+ * (bin/launch.js decides, as for `npm start`), else the TypeScript in src/ (and says so on stderr).
+ * Only this file and bench/hello.ts go through tsx; every module of the server comes from dist/.
  *
  * Opens a store (embedded PGlite in BENCH_DATA_DIR, or the PostgreSQL database BENCH_DATABASE_URL),
  * creates an API key, bulk-seeds BENCH_SEED links for that key's tenant, then listens on 127.0.0.1
@@ -17,13 +22,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logging.js';
-import { createVinculo } from '../src/server.js';
 import type { Database, NewLink } from '../src/store/schema.js';
-import { findApiKey } from '../src/store/queries/tenants.js';
 import { startCpuProfile } from './support.js';
 import { buildHelloApp } from './hello.js';
+
+// What `npm start` runs: dist/ when it is current (a variable path, so tsc does not resolve it).
+const launcher = '../bin/launch.js';
+const { buildIsCurrent } = (await import(launcher)) as { buildIsCurrent(): boolean };
+const compiled = process.env.VINCULO_FROM_SOURCE !== '1' && buildIsCurrent();
+const lib = compiled ? '../dist/' : '../src/';
+const ext = compiled ? '.js' : '.ts';
+const load = <T>(name: string): Promise<T> => import(`${lib}${name}${ext}`) as Promise<T>;
+const { loadConfig } = await load<typeof import('../src/config.js')>('config');
+const { createLogger } = await load<typeof import('../src/logging.js')>('logging');
+const { createVinculo } = await load<typeof import('../src/server.js')>('server');
+const { findApiKey } = await load<typeof import('../src/store/queries/tenants.js')>('store/queries/tenants');
+const { basicAuth } = await load<typeof import('../src/http/auth.js')>('http/auth');
 
 const env = process.env;
 const databaseUrl = env.BENCH_DATABASE_URL?.trim() || '';
@@ -37,6 +51,7 @@ const cpuProfile = env.BENCH_CPU_PROFILE?.trim() || '';
 /** BENCH_LOG_LEVEL=info: log as a production server does (JSON lines), to /dev/null; unset: no logger. */
 const logLevel = env.BENCH_LOG_LEVEL?.trim() || '';
 const log = (m: string) => process.stderr.write(`[bench server ${process.pid}] ${m}\n`);
+if (!compiled) log('dist/ is missing or older than src/: running the TypeScript through tsx (`npm run build` compiles it)');
 
 if (!databaseUrl && !dataDir) throw new Error('bench/server.ts needs BENCH_DATA_DIR (embedded) or BENCH_DATABASE_URL');
 if (!Number.isInteger(seedCount) || seedCount < 1) throw new Error('BENCH_SEED must be a positive integer');
@@ -103,7 +118,7 @@ async function main(): Promise<void> {
   // API only: background first loads of registered links would compete with what is measured.
   const logger = logLevel ? createLogger(logLevel, pino.destination({ dest: '/dev/null', sync: true })) : undefined;
   const vinculo = await createVinculo({ config, logger, warn: log, workers: false });
-  const hello = await buildHelloApp(vinculo.services.tenants);
+  const hello = await buildHelloApp(basicAuth(vinculo.services.tenants));
   let closing: Promise<void> | null = null;
   let stopProfile: (() => Promise<void>) | undefined;
   const shutdown = (why: string) => {
@@ -139,7 +154,7 @@ async function main(): Promise<void> {
   const helloUrl = await hello.listen({ host: '127.0.0.1', port: 0 });
   if (cpuProfile) stopProfile = await startCpuProfile(cpuProfile, log);
   process.stdout.write(
-    `${JSON.stringify({ url, helloUrl, id: key.id, password: key.password, linkId, seeded: seedCount, store: vinculo.store.kind })}\n`,
+    `${JSON.stringify({ url, helloUrl, id: key.id, password: key.password, linkId, seeded: seedCount, store: vinculo.store.kind, compiled })}\n`,
   );
 }
 

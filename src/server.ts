@@ -214,6 +214,8 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
   // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
+  // Links answered by GET /api/links/{id}/ are kept while every process's changes to them are heard.
+  await services.links.cache.listen(store, (err) => log.error({ err }, 'link change listener failed'));
   const { config } = options;
   const app = await buildApp(services, {
     metricsAccess: metricsAccess(config),
@@ -243,6 +245,7 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     },
     ...workerSteps(services),
     { name: 'revocation listener', run: () => services.tenants.stopListening() },
+    { name: 'link change listener', run: () => services.links.cache.stop() },
     { name: 'store', run: () => store.close() },
   ];
   return {

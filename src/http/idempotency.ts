@@ -1,10 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onErrorAsyncHookHandler,
+  onResponseAsyncHookHandler,
+  onSendAsyncHookHandler,
+  preValidationAsyncHookHandler,
+} from 'fastify';
 import { VinculoError } from '../errors.js';
 import { parseIdempotencyKey, requestHash, type Idempotency } from '../idempotency/service.js';
 
 /**
  * `Idempotency-Key` on POSTs under /api/ (see src/idempotency/service.ts). Hooks of the secret-key
- * routes, so the tenant is known:
+ * routes that take POST, so the tenant is known (added to each such route as it is declared: the
+ * GETs, PATCHes… run none of them):
  * - preValidation (the body is parsed, not yet validated, so a validation 400 is an answer like
  *   any other): claim the key, or replay its answer with `Idempotent-Replayed: true`;
  * - onSend: record the answer, or release the key when a retry should run again — a 5xx, a 429
@@ -31,8 +39,27 @@ const RETRY_STATUSES = new Set([408, 429]);
 const KEPT_HEADERS = ['content-type', 'location'] as const;
 const REQUEST_MODE = 'x-belvo-request-mode';
 
+type Hooks = {
+  preValidation: preValidationAsyncHookHandler;
+  onError: onErrorAsyncHookHandler;
+  onSend: onSendAsyncHookHandler;
+  onResponse: onResponseAsyncHookHandler;
+};
+
+/** Call before the routes are declared, in their scope. */
 export function registerIdempotency(app: FastifyInstance, idempotency: Idempotency): void {
-  app.addHook('preValidation', async (request, reply) => {
+  const hooks = idempotencyHooks(idempotency);
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST')) return;
+    for (const name of ['preValidation', 'onError', 'onSend', 'onResponse'] as const) {
+      const own = route[name];
+      (route as unknown as Record<string, unknown>)[name] = [...(own === undefined ? [] : [own].flat()), hooks[name]];
+    }
+  });
+}
+
+function idempotencyHooks(idempotency: Idempotency): Hooks {
+  const preValidation: preValidationAsyncHookHandler = async (request, reply) => {
     if (request.method !== 'POST' || !request.url.startsWith('/api/')) return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
@@ -49,14 +76,14 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     reply.header('idempotent-replayed', 'true').status(status);
     return reply.send(body);
-  });
+  };
 
-  app.addHook('onError', async (request, _reply, error) => {
+  const onError: onErrorAsyncHookHandler = async (request, _reply, error) => {
     const claim = request.idempotencyClaim;
     if (claim && error instanceof VinculoError && (error.retryable || RETRY_CODES.has(error.code))) claim.retry = true;
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const onSend: onSendAsyncHookHandler = async (request, reply, payload) => {
     const claim = request.idempotencyClaim;
     if (!claim || claim.settled) return payload;
     claim.settled = true;
@@ -71,12 +98,13 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       await release(request, idempotency);
     }
     return payload;
-  });
+  };
 
   // An answer that never reached onSend (the connection died first) must not hold the key.
-  app.addHook('onResponse', async (request) => {
+  const onResponse: onResponseAsyncHookHandler = async (request) => {
     if (request.idempotencyClaim && !request.idempotencyClaim.settled) await release(request, idempotency);
-  });
+  };
+  return { preValidation, onError, onSend, onResponse };
 }
 
 function keptHeaders(all: Record<string, unknown>): Record<string, string> {

@@ -14,12 +14,13 @@ import { UUID, type LinkAccess, type LinkSecrets, type StoredCredentials } from 
 import { linkFilters } from './filters.js';
 import type { Link, PatchLinkBody, RegisterLinkBody, ResumeBody, UpdateLinkBody } from './schema.js';
 import { assertUsable, nextStatus, type LinkStatus } from './status.js';
+import { LinkViewCache } from './cache.js';
 
 /** The Links operations that may stop at an MFA challenge; a PATCH keeps its changes for the resume. */
 const SESSION_PURPOSES = ['register', 'update', 'patch'] as const;
 type SessionPurpose = (typeof SESSION_PURPOSES)[number];
 
-export function toLinkJson(row: LinkRow): Link {
+export function toLinkJson(row: links.LinkView): Link {
   return {
     id: row.id,
     institution: row.institution,
@@ -116,6 +117,8 @@ export class Links {
     private readonly access: LinkAccess,
     private readonly audit: Audit,
     private readonly lifecycle?: LinkLifecycle,
+    /** The links this process answered, kept while their changes are heard (./cache.ts). */
+    readonly cache: LinkViewCache = new LinkViewCache(),
   ) {}
 
   /**
@@ -138,13 +141,25 @@ export class Links {
     return { count, results: rows.map(toLinkJson) };
   }
 
+  /**
+   * GET /api/links/{id}/: from the cache while it hears changes, else one prepared statement for
+   * the columns the answer needs. The object may be shared (frozen): never change it.
+   */
   async get(p: Principal, id: string): Promise<Link> {
-    return toLinkJson(await this.access.row(p, id));
+    const cached = await this.cache.lookup(p.tenantId, id);
+    if (cached) return cached;
+    const mark = this.cache.mark();
+    const row = UUID.test(id) ? await links.findLinkView(this.db, p.tenantId, id) : undefined;
+    if (!row) throw apiError('not_found');
+    const link = toLinkJson(row);
+    this.cache.set(mark, p.tenantId, link);
+    return link;
   }
 
   async destroy(p: Principal, id: string): Promise<void> {
     await this.audited(p, 'delete', id, async () => {
       if (!UUID.test(id) || !(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
+      this.cache.forget(id);
     });
   }
 
@@ -288,6 +303,7 @@ export class Links {
         await this.lifecycle?.rescheduled(tx, link, row);
         return row;
       });
+      this.cache.forget(row.id);
       return toLinkJson(row);
     }
     // single → recurrent: the link will log in on its own from now on, so check it still can.
@@ -302,6 +318,7 @@ export class Links {
       } catch (err) {
         if (isCredentialsRejected(err)) {
           await this.access.recordAccessFailure(this.db, link, 'access_rejected');
+          this.cache.forget(link.id);
         }
         throw err;
       }
@@ -370,6 +387,7 @@ export class Links {
       if (purpose === 'patch') await this.access.recordAccessFailure(tx, link, 'access_challenged');
       return this.access.openSession(tx, p, link.id, purpose, { ...secrets, pending: outcome.pending, resume: patch });
     });
+    if (purpose === 'patch') this.cache.forget(link.id);
     throw this.access.mfaRequired(sessionId, link.id, outcome.challenge);
   }
 
@@ -389,6 +407,7 @@ export class Links {
       if (patch) await this.lifecycle?.rescheduled(tx, link, row);
       return row;
     });
+    this.cache.forget(row.id);
     return toLinkJson(row);
   }
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { preparedName } from './prepared.js';
 
 /**
  * The PostgreSQL pool, bounded in time: a database that stops answering must turn into a quick
@@ -37,8 +38,25 @@ export function createPostgresPool(url: string, max: number, timeouts: PostgresT
  * statement that uses it next fails, and is answered as such (503).
  */
 export function keepErrorsInside(pool: pg.Pool): pg.Pool {
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    usePreparedStatements(client);
+  });
   return pool;
+}
+
+/**
+ * The statements declared with `prepared` (./prepared.ts) run as named prepared statements on
+ * this connection: pg parses them once per connection, then only binds and executes. Kysely calls
+ * `query(text, values)`; every other call goes through unchanged.
+ */
+function usePreparedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedName(text) : undefined;
+    return name === undefined ? query(...args) : query({ name, text, values });
+  };
 }
 
 function isConnectionLost(err: unknown): boolean {

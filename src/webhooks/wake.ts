@@ -16,6 +16,7 @@ import type { Store } from '../store/db.js';
  */
 export class CommitListener {
   private client?: pg.Client;
+  private listening = false;
   private unlisten?: () => Promise<void>;
   private stopped = false;
   private retry?: NodeJS.Timeout;
@@ -46,15 +47,18 @@ export class CommitListener {
     const client = new pg.Client({ connectionString: this.store.url, application_name: 'vinculo-webhooks' });
     client.on('notification', (msg) => this.onNotify(msg.payload ?? ''));
     client.on('error', (err) => {
+      if (this.client === client) this.listening = false;
       if (this.stopped) return;
       this.onError(err);
       client.end().catch(() => {});
       if (this.client === client) this.reconnectSoon();
     });
     this.client = client;
+    this.listening = false;
     try {
       await client.connect();
       await client.query(`LISTEN ${this.channel}`);
+      this.listening = true;
       // Anything committed while we were not listening is found by this wake-up.
       this.onNotify('');
     } catch (err) {
@@ -63,6 +67,18 @@ export class CommitListener {
       client.end().catch(() => {});
       this.reconnectSoon();
     }
+  }
+
+  /**
+   * PostgreSQL: resolves once every notification committed before this call has been handed to
+   * `onNotify` (a round trip on the listening connection: the server sends pending notifications
+   * before it answers). Rejects when not listening. Embedded: at once (PGlite delivers them with
+   * the committing statement's answer).
+   */
+  async caughtUp(): Promise<void> {
+    if (this.store.kind === 'embedded') return;
+    if (!this.listening || !this.client) throw new Error('not listening');
+    await this.client.query('select 1');
   }
 
   private reconnectSoon(): void {

@@ -9,6 +9,7 @@ import * as m0007 from './0007_retention_audit.js';
 import * as m0008 from './0008_request_limits.js';
 import * as m0009 from './0009_webhook_order.js';
 import * as m0010 from './0010_idempotency_effect.js';
+import * as m0011 from './0011_link_changes.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_request_limits': m0008,
   '0009_webhook_order': m0009,
   '0010_idempotency_effect': m0010,
+  '0011_link_changes': m0011,
 };

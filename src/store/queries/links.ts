@@ -3,11 +3,30 @@ import type { Database, LinkRow, LinkUpdate, NewLink, Sealed } from '../schema.j
 import { pageOf, type PageWindow } from './page.js';
 import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
+import { prepared } from '../prepared.js';
 
 type Db = Kysely<Database>;
 
 export function findLink(db: Db, tenantId: string, id: string): Promise<LinkRow | undefined> {
   return db.selectFrom('links').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** What GET /api/links/{id}/ answers with: the Link object's columns. */
+export const LINK_VIEW_COLUMNS = [
+  'id', 'tenant_id', 'institution', 'access_mode', 'status', 'refresh_rate', 'created_by', 'external_id',
+  'institution_user_id', 'credentials_storage', 'stale_in', 'fetch_resources', 'last_accessed_at', 'created_at',
+] as const satisfies readonly (keyof LinkRow)[];
+export type LinkView = Pick<LinkRow, (typeof LINK_VIEW_COLUMNS)[number]>;
+
+const FIND_LINK_VIEW = prepared<[tenantId: string, id: string]>(
+  'vinculo_find_link_view',
+  `select ${LINK_VIEW_COLUMNS.join(', ')} from links where id = $2 and tenant_id = $1`,
+);
+
+/** The tenant's link as the API shows it (one prepared statement, the columns it needs). */
+export async function findLinkView(db: Db, tenantId: string, id: string): Promise<LinkView | undefined> {
+  const { rows } = await db.executeQuery<LinkView>(FIND_LINK_VIEW.query(tenantId, id));
+  return rows[0];
 }
 
 /** The tenant's links, filtered, newest first (id breaks ties so pages are stable). */

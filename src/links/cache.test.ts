@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { sql } from 'kysely';
+import { describeStores } from '../../test/helpers/harness.js';
+import { LINK_VIEW_COLUMNS } from '../store/queries/links.js';
+import { LinkViewCache } from './cache.js';
+
+const register = { institution: 'erebor_mx_retail', username: 'cache_user', password: 'pass_valid' };
+
+describeStores('links: the detail cache', (h) => {
+  it('answers from the cache, and forgets a link that any statement changes or deletes', async () => {
+    const c = await h().newClient();
+    const cache = h().vinculo.services.links.cache;
+    assert.equal(cache.active, true);
+    const { body: link } = await c.request('POST', '/api/links/', register);
+    const first = await c.request('GET', `/api/links/${link.id}/`);
+    assert.deepEqual(first.body, link);
+    const tenantId = (await h().vinculo.services.tenants.authenticate(c.id, c.password))!.tenantId;
+    assert.ok(cache.get(tenantId, link.id));
+    // Embedded: the committing statement's answer carries the notification, so at once.
+    const waitFor = h().store === 'embedded' ? atOnce : soon;
+
+    // A change the Links API does not make (a refresh, the scheduler, an operator's SQL).
+    const db = h().vinculo.store.db;
+    await sql`update links set status = 'invalid' where id = ${link.id}`.execute(db);
+    await waitFor(async () => (await c.request('GET', `/api/links/${link.id}/`)).body.status === 'invalid');
+    // A column the Link object does not show changes nothing, and is not announced.
+    await sql`update links set next_refresh_at = now() where id = ${link.id}`.execute(db);
+    assert.equal((await c.request('GET', `/api/links/${link.id}/`)).body.status, 'invalid');
+
+    // Inside a transaction: seen once it commits, never if it rolls back.
+    await db.transaction().execute(async (tx) => {
+      await sql`update links set status = 'valid' where id = ${link.id}`.execute(tx);
+    });
+    await waitFor(async () => (await c.request('GET', `/api/links/${link.id}/`)).body.status === 'valid');
+    await db
+      .transaction()
+      .execute(async (tx) => {
+        await sql`update links set status = 'token_required' where id = ${link.id}`.execute(tx);
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    assert.equal((await c.request('GET', `/api/links/${link.id}/`)).body.status, 'valid');
+
+    // The API's own changes are answered at once by the same process.
+    const patched = await c.request('PATCH', `/api/links/${link.id}/`, { refresh_rate: '24h' });
+    assert.equal(patched.status, 200);
+    assert.equal((await c.request('GET', `/api/links/${link.id}/`)).body.refresh_rate, '24h');
+    await sql`delete from links where id = ${link.id}`.execute(db);
+    await waitFor(async () => (await c.request('GET', `/api/links/${link.id}/`)).status === 404);
+  });
+
+  it("another tenant never gets a cached link, and fields/omit shape a cached answer as any other", async () => {
+    const a = await h().newClient();
+    const b = await h().newClient();
+    const { body: link } = await a.request('POST', '/api/links/', register);
+    assert.equal((await a.request('GET', `/api/links/${link.id}/`)).status, 200);
+    assert.equal((await b.request('GET', `/api/links/${link.id}/`)).status, 404);
+    assert.deepEqual((await a.request('GET', `/api/links/${link.id}/?fields=id,status`)).body, { id: link.id, status: link.status });
+    const omitted = await a.request('GET', `/api/links/${link.id}/?omit=status`);
+    assert.equal(omitted.body.status, undefined);
+    assert.deepEqual((await a.request('GET', `/api/links/${link.id}/`)).body, link);
+  });
+});
+
+it('the trigger announces exactly the columns the detail reads', async () => {
+  const migration = await import('../store/migrations/0011_link_changes.js');
+  const text = migration.up.toString();
+  const listed = /after update of ([\s\S]*?)\s+or delete/.exec(text)![1].split(',').map((s) => s.trim());
+  assert.deepEqual([...listed].sort(), [...LINK_VIEW_COLUMNS].sort());
+});
+
+it('a read that began before a change stores nothing', () => {
+  const cache = new LinkViewCache(2);
+  (cache as unknown as { on: boolean }).on = true;
+  const link = { id: 'a', fetch_resources: [] } as never;
+  const mark = cache.mark();
+  cache.forget('a');
+  cache.set(mark, 't', link);
+  assert.equal(cache.get('t', 'a'), undefined);
+  cache.set(cache.mark(), 't', link);
+  assert.ok(cache.get('t', 'a'));
+  assert.equal(cache.get('other tenant', 'a'), undefined);
+  cache.set(cache.mark(), 't', { id: 'b', fetch_resources: [] } as never);
+  cache.set(cache.mark(), 't', { id: 'c', fetch_resources: [] } as never);
+  assert.equal(cache.size, 2);
+  assert.equal(cache.get('t', 'a'), undefined);
+});
+
+async function atOnce(check: () => Promise<boolean>): Promise<void> {
+  assert.ok(await check(), 'the change was not seen at once');
+}
+
+/** Notifications reach a PostgreSQL listener a moment after the commit. */
+async function soon(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 2000;
+  while (!(await check())) {
+    if (Date.now() > until) assert.fail('the change was not seen within 2 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
