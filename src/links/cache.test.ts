@@ -99,3 +99,15 @@ async function soon(check: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+it('a listening connection that stops answering (the database paused) does not hold a cached answer: the store answers instead', { timeout: 5_000 }, async () => {
+  const cache = new LinkViewCache();
+  // A PostgreSQL-side cache whose listener's round trip never comes back.
+  Object.assign(cache as object, { on: true, embedded: false, listener: { caughtUp: () => new Promise(() => {}) } });
+  const mark = cache.mark();
+  cache.set(mark, 't1', { id: 'l1', fetch_resources: [] } as never);
+  assert.ok(cache.get('t1', 'l1'));
+  // Without a bound this would wait until the database answers again (drill 3: the whole pause).
+  assert.equal(await cache.lookup('t1', 'l1'), undefined);
+  assert.equal(await cache.lookup('t1', 'l1'), undefined, 'a second request waiting behind the hung one is bounded too');
+});

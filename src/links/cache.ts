@@ -21,6 +21,9 @@ import type { Link } from './schema.js';
  * was announced: `mark()` before the query, `set(mark, …)` after it keeps it only if nothing was
  * forgotten since. Entries are frozen (shared by every request), bounded in number, oldest first out.
  */
+/** The longest a cached answer waits for the listening connection's round trip before the store answers instead. */
+const CATCH_UP_TIMEOUT_MS = 1000;
+
 export class LinkViewCache {
   private readonly entries = new Map<string, { tenantId: string; link: Link }>();
   private generation = 0;
@@ -49,10 +52,18 @@ export class LinkViewCache {
   async lookup(tenantId: string, id: string): Promise<Link | undefined> {
     if (!this.on || !this.entries.has(id)) return undefined;
     if (this.embedded) return this.get(tenantId, id);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.caughtUp();
+      // A round trip takes well under a millisecond; one that takes a second means the database
+      // is in trouble (drill 3 pauses it): the store answers, within its own timeouts (503).
+      await Promise.race([
+        this.caughtUp(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('catching up timed out')), CATCH_UP_TIMEOUT_MS))),
+      ]);
     } catch {
-      return undefined; // not listening any more: the store answers
+      return undefined; // not listening any more, or not answering: the store answers
+    } finally {
+      clearTimeout(timer);
     }
     return this.get(tenantId, id);
   }
