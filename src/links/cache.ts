@@ -22,7 +22,7 @@ import type { Link } from './schema.js';
  * forgotten since. Entries are frozen (shared by every request), bounded in number, oldest first out.
  */
 /** The longest a cached answer waits for the listening connection's round trip before the store answers instead. */
-const CATCH_UP_TIMEOUT_MS = 1000;
+const CATCH_UP_TIMEOUT_MS = 250;
 
 export class LinkViewCache {
   private readonly entries = new Map<string, { tenantId: string; link: Link }>();
@@ -32,6 +32,8 @@ export class LinkViewCache {
   private embedded = false;
   /** The round trip in flight, and the one that starts when it ends (PostgreSQL). */
   private current: Promise<void> | null = null;
+  /** A round trip outlived CATCH_UP_TIMEOUT_MS and has not come back yet. */
+  private stalled = false;
   private next: Promise<void> | null = null;
 
   constructor(private readonly max = 5_000) {}
@@ -52,15 +54,18 @@ export class LinkViewCache {
   async lookup(tenantId: string, id: string): Promise<Link | undefined> {
     if (!this.on || !this.entries.has(id)) return undefined;
     if (this.embedded) return this.get(tenantId, id);
+    // A round trip takes well under a millisecond; one that takes longer than this means the
+    // database is in trouble (drill 3 pauses it): the store answers, within its own timeouts
+    // (503), and until a round trip comes back every lookup goes straight to the store.
+    if (this.stalled) return undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      // A round trip takes well under a millisecond; one that takes a second means the database
-      // is in trouble (drill 3 pauses it): the store answers, within its own timeouts (503).
       await Promise.race([
         this.caughtUp(),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('catching up timed out')), CATCH_UP_TIMEOUT_MS))),
       ]);
     } catch {
+      this.stalled = this.listener !== undefined;
       return undefined; // not listening any more, or not answering: the store answers
     } finally {
       clearTimeout(timer);
@@ -103,6 +108,7 @@ export class LinkViewCache {
     const run = () => {
       const p = listener.caughtUp().finally(() => {
         if (this.current === p) this.current = null;
+        this.stalled = false;
       });
       this.current = p;
       return p;
@@ -121,6 +127,7 @@ export class LinkViewCache {
   private enable(on: boolean): void {
     this.forget(null);
     this.on = on;
+    this.stalled = false;
   }
 
   /** Listens for the store's link changes (each process once); the cache is on from then on. */
