@@ -14,12 +14,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { int, num } from './options.js';
-import { fmt, load, sleep } from './support.js';
+import { fmt, freePort, load, sleep } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const runs = int('runs', 'BENCH_RUNS', 3, 1, 20);
@@ -39,17 +38,6 @@ interface Sample {
   cpu: number;
   rssAfter: number;
   treeAfter: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** pid → parent pid, for every process now. */

@@ -1,5 +1,6 @@
 /** What the benchmark scripts share: server children, CPU profiles, latency recording, store set-up and clean-up. */
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -135,3 +136,15 @@ export const fmt = (n: number | undefined, digits = 1) =>
   n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const load = () => loadavg()[0].toFixed(1);
+
+/** A port free on 127.0.0.1 now (for a server the bench starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
