@@ -143,7 +143,8 @@ export class Links {
 
   /**
    * GET /api/links/{id}/: from the cache while it hears changes, else one prepared statement for
-   * the columns the answer needs. The object may be shared (frozen): never change it.
+   * the columns the answer needs. The object may be shared (frozen): never change it. Writes need
+   * not tell the cache: the links_changed trigger announces every one, this process's included.
    */
   async get(p: Principal, id: string): Promise<Link> {
     const cached = await this.cache.lookup(p.tenantId, id);
@@ -159,7 +160,6 @@ export class Links {
   async destroy(p: Principal, id: string): Promise<void> {
     await this.audited(p, 'delete', id, async () => {
       if (!UUID.test(id) || !(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
-      this.cache.forget(id);
     });
   }
 
@@ -303,7 +303,6 @@ export class Links {
         await this.lifecycle?.rescheduled(tx, link, row);
         return row;
       });
-      this.cache.forget(row.id);
       return toLinkJson(row);
     }
     // single → recurrent: the link will log in on its own from now on, so check it still can.
@@ -318,7 +317,6 @@ export class Links {
       } catch (err) {
         if (isCredentialsRejected(err)) {
           await this.access.recordAccessFailure(this.db, link, 'access_rejected');
-          this.cache.forget(link.id);
         }
         throw err;
       }
@@ -387,7 +385,6 @@ export class Links {
       if (purpose === 'patch') await this.access.recordAccessFailure(tx, link, 'access_challenged');
       return this.access.openSession(tx, p, link.id, purpose, { ...secrets, pending: outcome.pending, resume: patch });
     });
-    if (purpose === 'patch') this.cache.forget(link.id);
     throw this.access.mfaRequired(sessionId, link.id, outcome.challenge);
   }
 
@@ -407,7 +404,6 @@ export class Links {
       if (patch) await this.lifecycle?.rescheduled(tx, link, row);
       return row;
     });
-    this.cache.forget(row.id);
     return toLinkJson(row);
   }
 }
