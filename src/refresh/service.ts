@@ -197,15 +197,11 @@ export class Refreshes implements LinkLifecycle {
     const connector = inst.connector as DataConnector;
     const secrets = await this.access.secrets(link);
     if (!secrets || typeof connector.extract !== 'function') return 'skipped';
-    let release: () => Promise<void>;
-    try {
-      release = await this.access.lease(link, 'job', undefined, jobId);
-    } catch (err) {
-      // A user's operation holds the session: a refresh comes back at its next try; a first load
-      // must not be lost, so it fails this attempt and the queue retries it.
-      if (err instanceof VinculoError && err.code === 'too_many_sessions' && processType === 'recurrent_update') return this.later(link, 0);
-      throw err;
-    }
+    // Another holder kept the session past the wait (a queued retrieval, a dead attempt's lease not
+    // yet lapsed): this attempt fails and the queue retries it with backoff. A scheduled refresh keeps
+    // its claim that way — moving its slot instead would leave the slot unrefreshed and the dead
+    // attempt's retry, finding its claim overtaken, would skip it.
+    const release = await this.access.lease(link, 'job', undefined, jobId);
     try {
       if (alreadyDone) {
         const current = await links.findLinkById(this.db, link.id);
