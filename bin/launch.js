@@ -1,5 +1,5 @@
-// What `npm start` (bin/start.js) and the `vinculo` command (bin/vinculo.js) run: the compiled
-// JavaScript in dist/ (`npm run build`, which `npm install` runs through `prepare`), or the
+// What `npm start` (bin/start.js) and the `vinculo` command (bin/vinculo.js) run: the compiled,
+// bundled JavaScript in dist/bundle/ (`npm run build`, which `npm install` runs through `prepare`), or the
 // TypeScript in src/ through tsx when there is no build or a source changed since it was made
 // (a checkout, an edit): never a stale build. The check stats src/ (a few ms); the build writes
 // dist/BUILT last, so a build cut short counts as none.
@@ -32,7 +32,7 @@ export function buildIsCurrent() {
 export async function launch(name, say = () => {}) {
   if (process.env.VINCULO_FROM_SOURCE !== '1') {
     if (buildIsCurrent()) {
-      await import(pathToFileURL(join(ROOT, 'dist', `${name}.js`)).href);
+      await import(pathToFileURL(join(ROOT, 'dist', 'bundle', `${name}.js`)).href);
       return;
     }
     say('src/ changed since the last build (or there is none): running the TypeScript through tsx, which starts slower; `npm run build` compiles it');

@@ -117,14 +117,3 @@ export function ensureWidgetBuild(): Promise<WidgetBuild> {
   });
   return once;
 }
-
-// `npm run build`
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildWidget({ force: process.argv.includes('--force') }).then(
-    (b) => console.log(`widget built: ${relative(process.cwd(), b.dir) || b.dir}`),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
