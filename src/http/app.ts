@@ -28,6 +28,7 @@ import { registerRateLimit } from './rate-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { Health } from '../health.js';
 import { observeRequests, probeRoutes, RequestLogController, type MetricsAccess } from './observability.js';
+import { lazyValidators } from './lazy-validation.js';
 
 export interface AppServices {
   tenants: Tenants;
@@ -106,7 +107,11 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     frameworkErrors: sendError,
     logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true } },
+    // validateSchema: the route schemas are TypeBox's, each compiled by a strict JSON Schema
+    // validator in src/http/openapi.test.ts; checking them against the meta-schema at every start
+    // cost ~70 ms of it (compiling the meta-schema itself).
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, verbose: true, validateSchema: false } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);

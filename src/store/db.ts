@@ -44,6 +44,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return { db, kind: 'postgres', url: options.url, poolStats, close: () => db.destroy() };
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir, options.owner ?? 'vinculo') : () => {};
+  const awake = keepLoopAwake();
   try {
     const pglite = options.dataDir ? openDataDir(options.dataDir) : new PGlite({ ...PGLITE_OPTIONS, loadDataDir: options.loadDataDir });
     await pglite.waitReady;
@@ -56,15 +57,31 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       // One connection: in use while anybody holds its turn; everybody else waits.
       poolStats: () => ({ inUse: Math.min(1, pool.pending()), idle: pool.pending() ? 0 : 1, waiting: Math.max(0, pool.pending() - 1) }),
       async close() {
+        awake();
         await db.destroy();
         await pglite.close();
         unlock();
       },
     };
   } catch (err) {
+    awake();
     unlock();
     throw err;
   }
+}
+
+/**
+ * V8 compiles PGlite's hot wasm functions again, optimised, on a background thread. Whenever the
+ * event loop has nothing active (no listener yet, no timer — a start-up that only awaits the
+ * in-process database), Node waits for *all* background tasks before going on: ~0.35 s of a 1.4 s
+ * start was the main thread blocked on that compilation. A timer keeps the loop alive meanwhile;
+ * it stops holding the process after the first 30 s (a process that forgets to close its store
+ * still exits) and when the store closes. Returns the release.
+ */
+function keepLoopAwake(): () => void {
+  const timer = setInterval(() => {}, 1000);
+  setTimeout(() => timer.unref(), 30_000).unref();
+  return () => clearInterval(timer);
 }
 
 /**
