@@ -196,14 +196,24 @@ export class LinkAccess {
     return status;
   }
 
-  /** A login worked: the link is valid and accessed now, and its (possibly new) secrets are kept. */
-  async recordLogin(db: Kysely<Database>, link: LinkRow, secrets: LinkSecrets, changes: Parameters<typeof links.updateLink>[2] = {}): Promise<LinkRow> {
+  /**
+   * A login worked: the link is valid and accessed now, and its (possibly new) secrets are kept.
+   * `stored`: the secrets as the link holds them now — when the login left them as they were
+   * (most refreshes), they are not sealed and written again.
+   */
+  async recordLogin(
+    db: Kysely<Database>,
+    link: LinkRow,
+    secrets: LinkSecrets,
+    changes: Parameters<typeof links.updateLink>[2] = {},
+    stored?: LinkSecrets,
+  ): Promise<LinkRow> {
     const row = await links.updateLink(db, link.id, {
       ...changes,
       status: nextStatus(link.status as LinkStatus, 'login_succeeded'),
       last_accessed_at: new Date(),
     });
-    await this.keepCredentials(db, row, secrets);
+    if (!stored || JSON.stringify(stored) !== JSON.stringify(secrets)) await this.keepCredentials(db, row, secrets);
     return row;
   }
 

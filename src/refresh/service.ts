@@ -105,7 +105,7 @@ export class Refreshes implements LinkLifecycle {
         for (const [i, params] of requests.entries()) {
           await this.data.collect(link, inst, connector, secrets, def, params, undefined, async (tx, c) => {
             if (i < requests.length - 1) earlier += c.records.objects.length;
-            else await this.webhooks.emit(tx, this.event(link, resource, 'historical_update', 'historical_update', totals(resource, c, earlier)));
+            else await this.webhooks.emit(tx, this.event(link, resource, 'historical_update', 'historical_update', totals(resource, c, earlier), now));
           });
         }
       }
@@ -146,7 +146,7 @@ export class Refreshes implements LinkLifecycle {
         for (const params of this.refreshParams(resource, since, now)) extracted.push(await this.data.extract(inst, connector, secrets, def, params, now));
       }
       await this.db.transaction().execute(async (tx) => {
-        for (const x of extracted) await this.data.store(tx, link, x, (t, c) => this.announce(t, link, x.def.name, x.params, c));
+        for (const x of extracted) await this.data.store(tx, link, x, (t, c) => this.announce(t, link, x.def.name, x.params, c, now));
         await links.updateLink(tx, link.id, {
           last_refresh_at: now,
           ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
@@ -222,7 +222,7 @@ export class Refreshes implements LinkLifecycle {
         return 'token_required';
       }
       const kept = { credentials: secrets.credentials, state: outcome.state };
-      await this.access.recordLogin(this.db, link, kept);
+      await this.access.recordLogin(this.db, link, kept, {}, secrets);
       return await fn(inst, connector, kept);
     } catch (err) {
       if (isCredentialsRejected(err)) {
@@ -284,9 +284,9 @@ export class Refreshes implements LinkLifecycle {
   }
 
   /** A refresh's webhooks for one resource: what is new, changed or gone. */
-  private async announce(tx: Kysely<Database>, link: LinkRow, resource: ResourceName, params: RetrieveParams, c: Collected): Promise<void> {
+  private async announce(tx: Kysely<Database>, link: LinkRow, resource: ResourceName, params: RetrieveParams, c: Collected, now: Date): Promise<void> {
     const emit = (code: string, data: Record<string, unknown>, type: string = resource) =>
-      this.webhooks.emit(tx, this.event(link, type, 'recurrent_update', code, data));
+      this.webhooks.emit(tx, this.event(link, type, 'recurrent_update', code, data, now));
     if (c.accounts.inserted.length && resource === 'TRANSACTIONS') {
       await emit('new_accounts_available', { new_accounts: c.accounts.inserted.length }, 'ACCOUNTS');
     }
@@ -313,8 +313,8 @@ export class Refreshes implements LinkLifecycle {
     }
   }
 
-  private event(link: LinkRow, type: string, processType: string, code: string, data: Record<string, unknown>): WebhookEvent {
-    return { tenantId: link.tenant_id, linkId: link.id, externalId: link.external_id, webhookType: type, webhookCode: code, processType, data };
+  private event(link: LinkRow, type: string, processType: string, code: string, data: Record<string, unknown>, at?: Date): WebhookEvent {
+    return { tenantId: link.tenant_id, linkId: link.id, externalId: link.external_id, webhookType: type, webhookCode: code, processType, data, at };
   }
 
   private linkEvent(link: LinkRow, processType: string, code: 'invalid_credentials' | 'token_required', status: number, errorCode: string = code): WebhookEvent {

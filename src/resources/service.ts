@@ -154,7 +154,7 @@ export class LinkData {
       throw this.access.mfaRequired(session, link.id, outcome.challenge);
     }
     const kept = { credentials: secrets.credentials, state: outcome.state };
-    const fresh = await this.access.recordLogin(this.db, link, kept);
+    const fresh = await this.access.recordLogin(this.db, link, kept, {}, secrets);
     const onStored = announce === undefined ? undefined : (tx: Kysely<Database>, c: Collected) => this.announceAsync(tx, link, def, c, announce);
     return this.collect(fresh, inst, connector, kept, def, params, account, onStored);
   }

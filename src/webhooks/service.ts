@@ -40,6 +40,8 @@ export interface WebhookEvent {
   /** The API request that caused it (its X-Request-Id); a new id otherwise. */
   requestId?: string | null;
   data: Record<string, unknown>;
+  /** When it happened on the tenant's clock, if the caller has read it already (else emit reads it). */
+  at?: Date;
 }
 
 export interface WebhooksOptions {
@@ -227,7 +229,7 @@ export class Webhooks {
    */
   async emit(db: Kysely<Database>, event: WebhookEvent): Promise<string> {
     const queue = this.requireQueue();
-    const now = await this.options.clock.now(event.tenantId, db);
+    const now = event.at ?? (await this.options.clock.now(event.tenantId, db));
     const envelope: WebhookEnvelope = {
       webhook_id: randomBytes(16).toString('hex'),
       webhook_type: event.webhookType,
