@@ -38,3 +38,12 @@ export function toPage<T>(request: FastifyRequest, req: PageRequest, count: numb
     results,
   };
 }
+
+/**
+ * `toPage` for results that are JSON text already (src/resources/objects.ts, toObjectJson): the
+ * envelope serialised around them, the same bytes as JSON.stringify of the parsed page.
+ */
+export function toPageJson(request: FastifyRequest, req: PageRequest, count: number, results: string[]): string {
+  const { results: _, ...envelope } = toPage(request, req, count, results);
+  return `${JSON.stringify(envelope).slice(0, -1)},"results":[${results.join(',')}]}`;
+}

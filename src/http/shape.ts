@@ -25,6 +25,12 @@ function pick(obj: unknown, fields: Set<string> | null, omit: Set<string> | null
   return out;
 }
 
+/** Whether the request asks for `fields` or `omit` (answers prepared as JSON text cannot be shaped). */
+export function asksForShape(request: FastifyRequest): boolean {
+  const query = request.query as Record<string, unknown> | undefined;
+  return query?.fields !== undefined || query?.omit !== undefined;
+}
+
 export function shapePayload(request: FastifyRequest, payload: unknown): unknown {
   const query = request.query as Record<string, unknown> | undefined;
   const fields = names(query?.fields);

@@ -13,7 +13,7 @@ import type { Database, LinkRow } from '../store/schema.js';
 import type { WebhookEvent } from '../webhooks/index.js';
 import type { Principal } from '../tenants/service.js';
 import { latestToday, resourceByName, type ResourceDefinition, type RetrieveParams } from './definitions.js';
-import { toObject, type ObjectSource } from './objects.js';
+import { toObject, toObjectJson, type ObjectSource } from './objects.js';
 import type { ResumeRetrievalBody, RetrieveBody } from './schema.js';
 
 /**
@@ -188,7 +188,8 @@ export class LinkData {
     if (missing.length) throw new ValidationErrors(missing.map((name) => fieldError.required(name)));
     const filters = parseFilters(def.filters, query);
     const { count, rows } = await data.pageRows(this.db, def.table, p.tenantId, filters, page);
-    return { count, results: rows.map((r) => toObject(def, r)) };
+    // JSON text per object: the route answers it as is (src/resources/objects.ts, toObjectJson).
+    return { count, results: rows.map((r) => toObjectJson(def, r)) };
   }
 
   async get(p: Principal, def: ResourceDefinition, id: string): Promise<Record<string, unknown>> {

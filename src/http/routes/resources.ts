@@ -5,7 +5,8 @@ import { AcceptedRetrieval, OBJECT_SCHEMAS, ObjectIdParams, ResumeRetrievalBody,
 import type { LinkData, RetrieveResult } from '../../resources/service.js';
 import { pageRequest } from '../../pagination.js';
 import type { RouteDoc } from '../openapi.js';
-import { toPage } from '../pagination.js';
+import { toPage, toPageJson } from '../pagination.js';
+import { asksForShape } from '../shape.js';
 
 /** Belvo's header for a background retrieval; the value is matched exactly, as Belvo does. */
 const REQUEST_MODE = 'x-belvo-request-mode';
@@ -24,11 +25,13 @@ export const resourceRoutes: FastifyPluginAsyncTypebox<{ data: LinkData }> = asy
     const background = def.name === 'TRANSACTIONS';
 
     const list = { summary: `List stored ${def.path}`, list: { item: object, filters: def.filters, required: def.requiredFilters } };
-    app.get(collection, { config: { doc: list } }, async (req) => {
+    app.get(collection, { config: { doc: list } }, async (req, reply) => {
       const query = req.query as Record<string, unknown>;
       const page = pageRequest(query);
       const { count, results } = await data.list(req.principal, def, query, page);
-      return toPage(req, page, count, results);
+      // `fields`/`omit` shape objects (src/http/shape.ts); otherwise the JSON text goes out as it is.
+      if (asksForShape(req)) return toPage(req, page, count, results.map((r) => JSON.parse(r) as unknown));
+      return reply.type('application/json; charset=utf-8').send(toPageJson(req, page, count, results));
     });
 
     const retrieve: RouteDoc = {
