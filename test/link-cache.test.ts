@@ -6,9 +6,9 @@ import { killChildren, startServer, stopServer, type Server } from './helpers/se
 
 /**
  * GET /api/links/{id}/ answers from a per-process cache (src/links/cache.ts) on a store whose link
- * changes are announced. Two API processes on one PostgreSQL database: a change made through one
- * is seen by a GET on the other at once, every time (each GET first fills the other's cache), and
- * so is a change made outside Vinculo.
+ * changes are announced, and GET /api/links/ keeps its counts the same way. Two API processes on
+ * one PostgreSQL database: a change made through one is seen by a GET on the other at once, every
+ * time (each GET first fills the other's cache), and so is a change made outside Vinculo.
  */
 const LONG = 180_000;
 const KEY = { id: 'cache-key', password: 'cache-password-0123456789' };
@@ -27,7 +27,7 @@ async function call(server: Server, method: string, path: string, body?: unknown
 describe('link cache across API processes (PostgreSQL)', { skip: !STORES.includes('postgres') && 'PostgreSQL not reachable' }, () => {
   after(() => killChildren());
 
-  it('a PATCH or DELETE on one process is seen by a GET on the other at once', { timeout: LONG }, async () => {
+  it('a PATCH, POST or DELETE on one process is seen by a GET (detail or list count) on the other at once', { timeout: LONG }, async () => {
     const store = await freshStore('postgres');
     assert.equal(store.kind, 'postgres');
     const env = {
@@ -69,6 +69,27 @@ describe('link cache across API processes (PostgreSQL)', { skip: !STORES.include
       for (const s of [a, b]) assert.equal((await call(s, 'GET', `/api/links/${id}/`)).body.status, 'invalid');
       assert.equal((await call(b, 'DELETE', `/api/links/${id}/`)).status, 204);
       assert.equal((await call(a, 'GET', `/api/links/${id}/`)).status, 404);
+
+      // List counts (kept per process too): a link created, changed or deleted through one process,
+      // or by any session, is counted by the other's next list at once.
+      const count = async (s: Server, query = '') => (await call(s, 'GET', `/api/links/?page_size=1${query}`)).body.count as number;
+      const made: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [writer, reader] = i % 2 ? [b, a] : [a, b];
+        for (const s of [reader, writer]) assert.equal(await count(s), made.length);
+        const r = await call(writer, 'POST', '/api/links/', { institution: 'erebor_mx_retail', username: `count_user_${i}`, password: 'pass_valid' });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        made.push(r.body.id);
+        assert.equal(await count(reader), made.length, `round ${i}: the other process answered a stale count`);
+      }
+      for (const s of [a, b]) assert.equal(await count(s, '&status=invalid'), 0);
+      const sql = new pg.Client({ connectionString: store.url });
+      await sql.connect();
+      await sql.query(`update links set status = 'invalid' where id = $1`, [made[0]]);
+      await sql.end();
+      for (const s of [a, b]) assert.equal(await count(s, '&status=invalid'), 1);
+      assert.equal((await call(a, 'DELETE', `/api/links/${made[1]}/`)).status, 204);
+      for (const s of [b, a]) assert.equal(await count(s), made.length - 1);
     } finally {
       await stopServer(a);
       await stopServer(b);

@@ -50,6 +50,45 @@ describeStores('links: the detail cache', (h) => {
     await waitFor(async () => (await c.request('GET', `/api/links/${link.id}/`)).status === 404);
   });
 
+  it('keeps list counts until a change could alter them: inserts, deletes, filtered columns', async () => {
+    const c = await h().newClient();
+    const other = await h().newClient();
+    const cache = h().vinculo.services.links.cache;
+    const db = h().vinculo.store.db;
+    const tenantId = (await h().vinculo.services.tenants.authenticate(c.id, c.password))!.tenantId;
+    const count = async (query = '', client = c) => (await client.request('GET', `/api/links/?page_size=1${query}`)).body.count as number;
+    const waitFor = h().store === 'embedded' ? atOnce : soon;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await c.request('POST', '/api/links/', { ...register, username: `count_${i}` })).body.id);
+    assert.equal(await count(), 3);
+    assert.equal(await count('&status=valid'), 3);
+    assert.equal(await cache.lookupCount(tenantId, JSON.stringify([])), 3, 'kept under the parsed filters (none)');
+    // Another tenant's links and counts are its own.
+    assert.equal(await count('', other), 0);
+    await other.request('POST', '/api/links/', { ...register, username: 'count_other' });
+    assert.equal(await count(), 3);
+    assert.equal(await count('', other), 1);
+
+    // Columns no filter names change nothing and announce nothing: the count stays cached.
+    await sql`update links set next_refresh_at = now(), last_accessed_at = now() where id = ${ids[0]}`.execute(db);
+    const kept = [...(cache as unknown as { counts: Map<string, Map<string, number>> }).counts.get(tenantId)!.values()];
+    assert.deepEqual(kept.sort(), [3, 3]);
+    // A filtered column changed by any statement, a delete, a rolled back change.
+    await sql`update links set status = 'invalid' where id = ${ids[0]}`.execute(db);
+    await waitFor(async () => (await count('&status=valid')) === 2);
+    await db
+      .transaction()
+      .execute(async (tx) => {
+        await sql`delete from links where id = ${ids[1]}`.execute(tx);
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    assert.equal(await count(), 3);
+    assert.equal((await c.request('DELETE', `/api/links/${ids[1]}/`)).status, 204);
+    assert.equal(await count(), 2);
+    assert.equal(await count('&status=valid'), 1);
+  });
+
   it("another tenant never gets a cached link, and fields/omit shape a cached answer as any other", async () => {
     const a = await h().newClient();
     const b = await h().newClient();
@@ -68,6 +107,13 @@ it('the trigger announces exactly the columns the detail reads', async () => {
   const text = migration.up.toString();
   const listed = /after update of ([\s\S]*?)\s+or delete/.exec(text)![1].split(',').map((s) => s.trim());
   assert.deepEqual([...listed].sort(), [...LINK_VIEW_COLUMNS].sort());
+});
+
+it('the count triggers watch exactly the columns the links filters name (and the tenant)', async () => {
+  const { FILTERED_LINK_COLUMNS } = await import('../store/migrations/0012_link_counts.js');
+  const { linkFilters } = await import('./filters.js');
+  const named = Object.values(linkFilters.fields).map((f) => String(f.column).replace(/^links\./, ''));
+  assert.deepEqual([...FILTERED_LINK_COLUMNS].sort(), [...new Set([...named, 'tenant_id'])].sort());
 });
 
 it('a read that began before a change stores nothing', () => {

@@ -20,12 +20,22 @@ import type { Link } from './schema.js';
  * A read from the store that began before a change must not keep what it read after the change
  * was announced: `mark()` before the query, `set(mark, …)` after it keeps it only if nothing was
  * forgotten since. Entries are frozen (shared by every request), bounded in number, oldest first out.
+ * GET /api/links/ counts are kept the same way, per tenant and filters (`countMark`, `setCount`,
+ * `lookupCount`): counting 100,000 links took PostgreSQL ~20 ms, most of a list's time; a tenant's
+ * counts are forgotten when migration 0012 announces a change that could alter them.
  */
+/** Migration 0012's payload for a change to what a tenant's link lists count. */
+const TENANT_PREFIX = 'tenant:';
+const MAX_COUNTED_TENANTS = 1_000;
+const MAX_COUNTS_PER_TENANT = 64;
 /** The longest a cached answer waits for the listening connection's round trip before the store answers instead. */
 const CATCH_UP_TIMEOUT_MS = 250;
 
 export class LinkViewCache {
   private readonly entries = new Map<string, { tenantId: string; link: Link }>();
+  /** List counts by tenant, then by filters (the caller's key), oldest first out. */
+  private readonly counts = new Map<string, Map<string, number>>();
+  private readonly countGenerations = new Map<string, number>();
   private generation = 0;
   private on = false;
   private listener?: CommitListener;
@@ -53,11 +63,45 @@ export class LinkViewCache {
    */
   async lookup(tenantId: string, id: string): Promise<Link | undefined> {
     if (!this.on || !this.entries.has(id)) return undefined;
-    if (this.embedded) return this.get(tenantId, id);
+    return (await this.heardAll()) ? this.get(tenantId, id) : undefined;
+  }
+
+  /**
+   * The count of the tenant's links that pass the filters `key` stands for, as of now (see
+   * `lookup`), if this process answered it since the tenant's links last changed in a way that
+   * could alter it (migration 0012 announces inserts, deletes and changes to filtered columns).
+   */
+  async lookupCount(tenantId: string, key: string): Promise<number | undefined> {
+    if (!this.on || this.counts.get(tenantId)?.get(key) === undefined) return undefined;
+    if (!(await this.heardAll())) return undefined;
+    return this.on ? this.counts.get(tenantId)?.get(key) : undefined;
+  }
+
+  /** Taken before counting the tenant's links in the store; `setCount` needs it. */
+  countMark(tenantId: string): string {
+    return `${this.generation}:${this.countGenerations.get(tenantId) ?? 0}`;
+  }
+
+  /** Keeps a count unless the tenant's counts (or everything) were forgotten since `mark`. */
+  setCount(mark: string, tenantId: string, key: string, count: number): void {
+    if (!this.on || mark !== this.countMark(tenantId)) return;
+    let counts = this.counts.get(tenantId);
+    if (!counts) {
+      if (this.counts.size >= MAX_COUNTED_TENANTS) this.forgetCounts(this.counts.keys().next().value!);
+      this.counts.set(tenantId, (counts = new Map()));
+    }
+    counts.delete(key);
+    counts.set(key, count);
+    if (counts.size > MAX_COUNTS_PER_TENANT) counts.delete(counts.keys().next().value!);
+  }
+
+  /** Every change committed before this call has been heard (PostgreSQL: a round trip on the listener). */
+  private async heardAll(): Promise<boolean> {
+    if (this.embedded) return true;
     // A round trip takes well under a millisecond; one that takes longer than this means the
     // database is in trouble (drill 3 pauses it): the store answers, within its own timeouts
     // (503), and until a round trip comes back every lookup goes straight to the store.
-    if (this.stalled) return undefined;
+    if (this.stalled) return false;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -66,11 +110,11 @@ export class LinkViewCache {
       ]);
     } catch {
       this.stalled = this.listener !== undefined;
-      return undefined; // not listening any more, or not answering: the store answers
+      return false; // not listening any more, or not answering: the store answers
     } finally {
       clearTimeout(timer);
     }
-    return this.get(tenantId, id);
+    return true;
   }
 
   /** What the cache holds for the tenant's link now (no catching up: see `lookup`). */
@@ -94,11 +138,21 @@ export class LinkViewCache {
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** Forgets link `id` (null or '': every link). */
+  /** Forgets link `id` (null or '': every link, and every count). */
   forget(id: string | null): void {
     this.generation++;
     if (id) this.entries.delete(id);
-    else this.entries.clear();
+    else {
+      this.entries.clear();
+      this.counts.clear();
+      this.countGenerations.clear(); // marks also carry `generation`, which moved
+    }
+  }
+
+  /** Forgets the tenant's counts. */
+  forgetCounts(tenantId: string): void {
+    this.countGenerations.set(tenantId, (this.countGenerations.get(tenantId) ?? 0) + 1);
+    this.counts.delete(tenantId);
   }
 
   /** A round trip on the listening connection that starts after this call (shared). */
@@ -138,7 +192,11 @@ export class LinkViewCache {
       store,
       LINK_CHANGES_CHANNEL,
       // '' comes once the (re)connected listener is listening: whatever changed before is unknown.
-      (id) => (id ? this.forget(id) : this.enable(true)),
+      (payload) => {
+        if (!payload) this.enable(true);
+        else if (payload.startsWith(TENANT_PREFIX)) this.forgetCounts(payload.slice(TENANT_PREFIX.length));
+        else this.forget(payload);
+      },
       (err) => {
         this.enable(false);
         onError(err);

@@ -137,7 +137,13 @@ export class Links {
 
   async list(p: Principal, query: Record<string, unknown>, page: PageRequest) {
     const filters = parseFilters(linkFilters, query);
-    const { count, rows } = await links.pageLinks(this.db, p.tenantId, filters, page);
+    // The count comes from the cache when this process counted the same filters since the tenant's
+    // links last changed in a way that could alter it (./cache.ts); the page itself is always read.
+    const key = JSON.stringify(filters);
+    const mark = this.cache.countMark(p.tenantId);
+    const known = await this.cache.lookupCount(p.tenantId, key);
+    const { count, rows } = await links.pageLinks(this.db, p.tenantId, filters, page, known);
+    if (known === undefined) this.cache.setCount(mark, p.tenantId, key, count);
     return { count, results: rows.map(toLinkJson) };
   }
 

@@ -35,9 +35,10 @@ export async function pageLinks(
   tenantId: string,
   filters: readonly FilterNode[],
   page: PageWindow,
+  knownCount?: number,
 ): Promise<{ count: number; rows: LinkRow[] }> {
   const base = applyFilters(db.selectFrom('links').where('links.tenant_id', '=', tenantId), filters);
-  return pageOf(base, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute(), page);
+  return pageOf(base, (qb) => qb.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute(), page, knownCount);
 }
 
 export async function insertLink(db: Db, row: NewLink): Promise<LinkRow> {
