@@ -1,6 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
 import { first, type Page, type PageRequest } from '../pagination.js';
+import { asksForShape } from './shape.js';
 
 /**
  * The URL the client used to reach us. `request.protocol`/`request.host` honour a reverse proxy's
@@ -40,10 +41,12 @@ export function toPage<T>(request: FastifyRequest, req: PageRequest, count: numb
 }
 
 /**
- * `toPage` for results that are JSON text already (src/resources/objects.ts, toObjectJson): the
- * envelope serialised around them, the same bytes as JSON.stringify of the parsed page.
+ * Answers a page whose results are JSON text already (link data, links: built by the store): the
+ * envelope serialised around them. `fields`/`omit` shape objects, so those results are parsed
+ * and answered as any page (src/http/shape.ts).
  */
-export function toPageJson(request: FastifyRequest, req: PageRequest, count: number, results: string[]): string {
+export function sendPageJson(request: FastifyRequest, reply: FastifyReply, req: PageRequest, count: number, results: string[]) {
+  if (asksForShape(request)) return toPage(request, req, count, results.map((r) => JSON.parse(r) as unknown));
   const { results: _, ...envelope } = toPage(request, req, count, results);
-  return `${JSON.stringify(envelope).slice(0, -1)},"results":[${results.join(',')}]}`;
+  return reply.type('application/json; charset=utf-8').send(`${JSON.stringify(envelope).slice(0, -1)},"results":[${results.join(',')}]}`);
 }

@@ -144,7 +144,8 @@ export class Links {
     const known = await this.cache.lookupCount(p.tenantId, key);
     const { count, rows } = await links.pageLinks(this.db, p.tenantId, filters, page, known);
     if (known === undefined) this.cache.setCount(mark, p.tenantId, key, count);
-    return { count, results: rows.map(toLinkJson) };
+    // JSON text per link (the store builds it as toLinkJson would): the route answers it as is.
+    return { count, results: rows };
   }
 
   /**

@@ -32,6 +32,20 @@ describeStores('links: list, filters, pagination, fields', (h) => {
     return res.body.results.map((l: { id: string }) => Object.entries(ids).find(([, v]) => v === l.id)?.[0]).join('');
   };
 
+  it('each listed link is its detail, key for key and in the same order (the list JSON is built by the store)', async () => {
+    const db = h().vinculo.store.db;
+    // Values of every kind a Link holds: set and null timestamps, arrays, optional strings.
+    await sql`update links set last_accessed_at = '2026-02-03T04:05:06.789123Z', fetch_resources = '{ACCOUNTS,OWNERS}', stale_in = '42d' where id = ${ids.b}`.execute(db);
+    await sql`update links set last_accessed_at = null where id = ${ids.c}`.execute(db);
+    const { body: page } = await c.request('GET', '/api/links/?page_size=10');
+    assert.equal(page.results.length, 4);
+    for (const listed of page.results) {
+      const { body: detail } = await c.request('GET', `/api/links/${listed.id}/`);
+      assert.equal(JSON.stringify(listed), JSON.stringify(detail));
+    }
+    assert.equal(page.results.find((l: { id: string }) => l.id === ids.b).last_accessed_at, '2026-02-03T04:05:06.789Z');
+  });
+
   it('lists newest first, validating against the spec', async () => {
     const res = await c.request('GET', '/api/links/');
     assertSchema('PaginatedResponseLink', res.body);

@@ -3,15 +3,15 @@ import type { Links } from '../../links/service.js';
 import { linkFilters } from '../../links/filters.js';
 import { Link, LinkIdParams, PatchLinkBody, RegisterLinkBody, ResumeBody, UpdateLinkBody } from '../../links/schema.js';
 import { pageRequest } from '../../pagination.js';
-import { toPage } from '../pagination.js';
+import { sendPageJson } from '../pagination.js';
 
 /** /api/links/ — thin: validate with the schemas, call the service, answer. */
 export const linkRoutes: FastifyPluginAsyncTypebox<{ links: Links }> = async (app, { links }) => {
-  app.get('/api/links/', { config: { doc: { summary: 'List links', list: { item: Link, filters: linkFilters } } } }, async (req) => {
+  app.get('/api/links/', { config: { doc: { summary: 'List links', list: { item: Link, filters: linkFilters } } } }, async (req, reply) => {
     const query = req.query as Record<string, unknown>;
     const page = pageRequest(query);
     const { count, results } = await links.list(req.principal, query, page);
-    return toPage(req, page, count, results);
+    return sendPageJson(req, reply, page, count, results);
   });
 
   app.post(

@@ -5,8 +5,7 @@ import { AcceptedRetrieval, OBJECT_SCHEMAS, ObjectIdParams, ResumeRetrievalBody,
 import type { LinkData, RetrieveResult } from '../../resources/service.js';
 import { pageRequest } from '../../pagination.js';
 import type { RouteDoc } from '../openapi.js';
-import { toPage, toPageJson } from '../pagination.js';
-import { asksForShape } from '../shape.js';
+import { sendPageJson } from '../pagination.js';
 
 /** Belvo's header for a background retrieval; the value is matched exactly, as Belvo does. */
 const REQUEST_MODE = 'x-belvo-request-mode';
@@ -29,9 +28,7 @@ export const resourceRoutes: FastifyPluginAsyncTypebox<{ data: LinkData }> = asy
       const query = req.query as Record<string, unknown>;
       const page = pageRequest(query);
       const { count, results } = await data.list(req.principal, def, query, page);
-      // `fields`/`omit` shape objects (src/http/shape.ts); otherwise the JSON text goes out as it is.
-      if (asksForShape(req)) return toPage(req, page, count, results.map((r) => JSON.parse(r) as unknown));
-      return reply.type('application/json; charset=utf-8').send(toPageJson(req, page, count, results));
+      return sendPageJson(req, reply, page, count, results);
     });
 
     const retrieve: RouteDoc = {
