@@ -1,5 +1,5 @@
 /**
- * HTTP benchmarks: `npm run bench [-- options]`.
+ * HTTP benchmarks: `npm run bench:api [-- options]` (`npm run bench` runs it with the others, bench/all.ts).
  *
  * For each store (embedded PGlite, PostgreSQL) a server child process (bench/server.ts) seeds links
  * and listens on 127.0.0.1; this process drives it with autocannon over loopback and prints
@@ -41,6 +41,7 @@ import pg from 'pg';
 import { assertLoopback, latencyRecorder, whenReady } from './support.js';
 import { argValue, flag, num } from './options.js';
 import { PRISM_VERSION, startPrism, type Prism } from './prism.js';
+import { report } from './report.js';
 
 type StoreName = 'embedded' | 'postgres';
 type EndpointName = 'hello' | 'detail' | 'list' | 'register';
@@ -357,6 +358,13 @@ function verdict(m: Measured, all: Measured[]): Verdict | null {
   return null;
 }
 
+const ENDPOINT_LABEL: Record<EndpointName, string> = {
+  hello: 'bare fastify',
+  detail: 'GET /api/links/{id}/',
+  list: 'GET /api/links/?status=valid&page_size=100',
+  register: 'POST /api/links/',
+};
+
 function printTable(all: Measured[]): boolean {
   const header = ['store', 'endpoint', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'Prism req/s', 'bare req/s', 'vs Prism', '% of bare', 'non-2xx', 'errors', 'target', 'result'];
   const rows = all.map((m) => {
@@ -389,6 +397,18 @@ function printTable(all: Measured[]): boolean {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
+  all.forEach((m, i) => {
+    const [, , , rps, p50, p99, prism, bare, vsPrism, ofBare, , , target, result] = rows[i];
+    if (m.name === 'hello') return;
+    report({
+      area: m.name === 'list' ? 'Lists' : m.name === 'detail' ? 'Detail' : 'HTTP',
+      what: `${m.store}: ${ENDPOINT_LABEL[m.name]}, c=${m.connections}, ${opts.seed[m.store].toLocaleString('en-US')} links stored`,
+      figure: `${rps} req/s, p50 ${p50} / p99 ${p99} ms`,
+      reference: [prism && `Prism ${prism} req/s (${vsPrism})`, bare && `bare fastify ${bare} req/s (${ofBare})`].filter(Boolean).join('; '),
+      target,
+      met: result === 'PASS' ? true : result === 'MISS' ? false : null,
+    });
+  });
   console.log('bare = hello: bare fastify + the same Basic-auth hook, ~1 KB JSON, same server process. ' +
     `Prism = @stoplight/prism-cli ${PRISM_VERSION} mocking spec/belvo/belvo-openapi-1.35.0.yaml, same request, measured right after detail (!: it answered errors).`);
   return rows.every((r) => r[13] !== 'MISS');

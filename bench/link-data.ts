@@ -62,6 +62,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { assertLoopback, latencyRecorder, startCpuProfile, whenReady } from './support.js';
+import { report } from './report.js';
 import { argValue, flag, num } from './options.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -765,6 +766,17 @@ function printTable(opts: Options, rows: Row[]): void {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));
+  // The summary (bench/all.ts) takes the rows that have a target.
+  for (const r of rows.filter((x) => x.target !== undefined)) {
+    const rate = r.rps === undefined ? '' : `${fmt(r.rps, 0)} req/s, `;
+    report({
+      area: r.what.startsWith('POST') ? 'Retrieve' : 'Lists',
+      what: `${r.store}: ${r.what}`,
+      figure: `${rate}p50 ${fmt(r.p50 ?? NaN, 2)} / p99 ${fmt(r.p99 ?? NaN, 2)} ms`,
+      target: r.target,
+      met: r.met ?? null,
+    });
+  }
   console.log('POST target applies to the first call and the median of the rest. Figures only: nothing is asserted (exit code 0).');
   console.log(`This machine: ${cpus().length} CPUs; load = 1-minute load average when the figure was taken (the load generator shares the CPUs).`);
 }

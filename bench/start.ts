@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { int, num } from './options.js';
 import { fmt, freePort, load, sleep } from './support.js';
+import { report } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const runs = int('runs', 'BENCH_RUNS', 3, 1, 20);
@@ -242,6 +243,22 @@ async function main(): Promise<void> {
   console.log(row('`npm start`, existing data dir (target 1.5 s)', results.second));
   console.log(row('reference: bare fastify, `node hello.mjs`', results.hello));
   console.log(`RSS after start = ${settleSeconds} s after the first answer (target ≤ 150 MB).`);
+
+  const med = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]));
+  const hello = `bare fastify (node hello.mjs): ${fmt(med(results.hello, 'healthz') / 1000, 2)} s, ${fmt(med(results.hello, 'rssAfter'), 0)} MB`;
+  for (const [which, xs, seconds] of [['fresh', results.fresh, 3], ['existing', results.second, 1.5]] as const) {
+    const first = med(xs, 'healthz') / 1000;
+    const rss = med(xs, 'rssAfter');
+    report({
+      area: 'Start',
+      what: `npm start to the first answer, ${which} data dir (median of ${runs})`,
+      figure: `${fmt(first, 2)} s`,
+      reference: hello,
+      target: `≤ ${seconds} s`,
+      met: first <= seconds,
+    });
+    report({ area: 'Start', what: `resident memory after start, ${which} data dir`, figure: `${fmt(rss, 0)} MB`, reference: hello, target: '≤ 150 MB', met: rss <= 150 });
+  }
 }
 
 main().catch((err) => {
