@@ -8,21 +8,10 @@ import { SPECS, validateResponse, type SpecName } from '../../spec/validate.js';
 import { createFaults, type Faults } from './faults.js';
 import type { Grant, MockResponse } from './http.js';
 import { createResourceServer, type ResourceServer } from './server.js';
+import { SUPPORTED_PERMISSIONS } from '../consents.js';
 
-export const ALL_PERMISSIONS = [
-  'ACCOUNTS_READ',
-  'ACCOUNTS_BALANCES_READ',
-  'ACCOUNTS_TRANSACTIONS_READ',
-  'ACCOUNTS_OVERDRAFT_LIMITS_READ',
-  'CREDIT_CARDS_ACCOUNTS_READ',
-  'CREDIT_CARDS_ACCOUNTS_LIMITS_READ',
-  'CREDIT_CARDS_ACCOUNTS_TRANSACTIONS_READ',
-  'CREDIT_CARDS_ACCOUNTS_BILLS_READ',
-  'CREDIT_CARDS_ACCOUNTS_BILLS_TRANSACTIONS_READ',
-  'CUSTOMERS_PERSONAL_IDENTIFICATIONS_READ',
-  'CUSTOMERS_PERSONAL_ADITTIONALINFO_READ',
-  'RESOURCES_READ',
-];
+/** Every permission the mock bank grants (the consents API's own list). */
+export const ALL_PERMISSIONS = [...SUPPORTED_PERMISSIONS];
 
 /** Valid CPFs (check digits right) used across the tests. */
 export const CPFS = ['52998224725', '11144477735', '39053344705', '12345678909'];
