@@ -133,8 +133,14 @@ export class Refreshes implements LinkLifecycle {
       if (link.next_refresh_at) await links.updateLink(this.db, link.id, { next_refresh_at: null });
       return 'skipped';
     }
-    // Read once the session is ours (a second job of the slot waited for the first to end).
-    const overtaken = claim ? (l: LinkRow) => l.next_refresh_at?.getTime() !== Date.parse(claim) : undefined;
+    // Read once the session is ours (a second job of the slot waited for the first to end): an
+    // earlier attempt of this job stored the refresh and died before the queue heard (refreshed),
+    // or the slot was claimed again, or refreshed by another job (skipped).
+    const claimed = claim === undefined ? undefined : new Date(claim);
+    const settled = claimed
+      ? (l: LinkRow): Outcome | null =>
+          l.refreshed_claim?.getTime() === claimed.getTime() ? 'refreshed' : l.next_refresh_at?.getTime() !== claimed.getTime() ? 'skipped' : null
+      : undefined;
     return this.withSession(link, 'recurrent_update', jobId, by, async (inst, connector, secrets) => {
       const now = await this.clock.now(link.tenant_id);
       const since = link.last_refresh_at ?? new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
@@ -149,11 +155,12 @@ export class Refreshes implements LinkLifecycle {
         for (const x of extracted) await this.data.store(tx, link, x, (t, c) => this.announce(t, link, x.def.name, x.params, c, now));
         await links.updateLink(tx, link.id, {
           last_refresh_at: now,
+          ...(claimed && { refreshed_claim: claimed }),
           ...(link.access_mode === 'recurrent' ? this.nextPlan(link, now, true) : { next_refresh_at: null }),
         });
       });
       return 'refreshed';
-    }, overtaken);
+    }, settled);
   }
 
   // ---- internals -----------------------------------------------------------------------------------
@@ -191,7 +198,7 @@ export class Refreshes implements LinkLifecycle {
     jobId: string | undefined,
     by: RefreshActor | undefined,
     fn: (inst: Institution, connector: DataConnector, secrets: LinkSecrets) => Promise<Outcome>,
-    alreadyDone?: (current: LinkRow) => boolean,
+    settled?: (current: LinkRow) => Outcome | null,
   ): Promise<Outcome> {
     const inst = await this.access.institution(link);
     const connector = inst.connector as DataConnector;
@@ -203,9 +210,10 @@ export class Refreshes implements LinkLifecycle {
     // attempt's retry, finding its claim overtaken, would skip it.
     const release = await this.access.lease(link, 'job', undefined, jobId);
     try {
-      if (alreadyDone) {
+      if (settled) {
         const current = await links.findLinkById(this.db, link.id);
-        if (!current || alreadyDone(current)) return 'skipped';
+        const outcome = current ? settled(current) : 'skipped';
+        if (outcome) return outcome;
       }
       if (inst.status === 'down') return await this.later(link, link.refresh_attempts);
       const outcome = await this.audit.around(

@@ -74,6 +74,8 @@ export interface LinksTable {
   /** When the scheduler refreshes the link next (virtual clock); null when none is planned. */
   next_refresh_at: Timestamp | null;
   last_refresh_at: Timestamp | null;
+  /** The claim the last scheduled refresh served (migration 0013). */
+  refreshed_claim: Timestamp | null;
   /** 30d links: the day of the month (1–20) refreshes keep while they succeed. */
   refresh_day: number | null;
   /** Failed refreshes in a row (the 30d rule retries up to 6 times). */

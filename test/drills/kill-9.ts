@@ -352,7 +352,18 @@ await drill('drill 1 (kill -9)', async () => {
     const n = ran.filter((j) => j.link === link).length;
     const low = passed(slot, clockEnd);
     due += low;
-    if (n < low || n > passed(slot, clockChecked)) failures.push(`link ${link}: ${n} refresh(es) ran for ${low} slot(s) due`);
+    if (n < low || n > passed(slot, clockChecked)) {
+      failures.push(`link ${link}: ${n} refresh(es) ran for ${low} slot(s) due`);
+      // What the next investigation needs: the link's schedule, the clock, and every job of the link.
+      const [row] = await q<Record<string, unknown>>(`select status, next_refresh_at, last_refresh_at, refresh_attempts, session_lease_token, session_lease_until from links where id = $1`, [link]);
+      const iso = (t: number) => new Date(t).toISOString();
+      failures.push(`  first slot ${iso(slot)}, clock when it stopped ${iso(clockEnd)}, at the check ${iso(clockChecked)}; link now ${JSON.stringify(row)}`);
+      const history = await q<Record<string, unknown>>(
+        `select id, state, retry_count, data, output, created_on, started_on, completed_on from pgboss.job where name in ('link-refresh', 'historical-load') and data->>'linkId' = $1 order by created_on`,
+        [link],
+      );
+      for (const j of history) failures.push(`  job ${JSON.stringify(j)}`);
+    }
   }
   const cutJobs = jobs.filter((j) => cutRefreshes.includes(j.id));
   for (const j of cutJobs) if (j.state !== 'completed' || j.retry_count < 1) failures.push(`refresh ${j.id} cut off by the kill: ${j.state}, ${j.retry_count} retries`);

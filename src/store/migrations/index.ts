@@ -11,6 +11,7 @@ import * as m0009 from './0009_webhook_order.js';
 import * as m0010 from './0010_idempotency_effect.js';
 import * as m0011 from './0011_link_changes.js';
 import * as m0012 from './0012_link_counts.js';
+import * as m0013 from './0013_refreshed_claim.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_idempotency_effect': m0010,
   '0011_link_changes': m0011,
   '0012_link_counts': m0012,
+  '0013_refreshed_claim': m0013,
 };
