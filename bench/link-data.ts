@@ -771,7 +771,7 @@ function printTable(opts: Options, rows: Row[]): void {
     const rate = r.rps === undefined ? '' : `${fmt(r.rps, 0)} req/s, `;
     report({
       area: r.what.startsWith('POST') ? 'Retrieve' : 'Lists',
-      what: `${r.store}: ${r.what}`,
+      what: `${r.store}: ${r.what}, ${r.load}, ${(opts.perLink * opts.links[r.store as 'postgres' | 'embedded']).toLocaleString('en-US')} transactions stored`,
       figure: `${rate}p50 ${fmt(r.p50 ?? NaN, 2)} / p99 ${fmt(r.p99 ?? NaN, 2)} ms`,
       target: r.target,
       met: r.met ?? null,
