@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { authorize, startMockBank, ACR_LOA2, type MockBank } from './bank.js';
-import { cpfFromBase } from './cpf.js';
+import { cpfFromBase } from './resources/documents.js';
 import {
   consentsApi,
   createRelyingParty,
@@ -29,11 +29,8 @@ describe('OFB mock bank — authorization server', () => {
   let rp: RelyingParty;
 
   before(async () => {
-    const t0 = performance.now();
     bank = await startMockBank({ clock });
     rp = await createRelyingParty(bank);
-    // Measured on the 2-core dev machine: ~0.6-1.0 s (3 × RSA-2048 keys + CA + provider).
-    console.log(`# mock bank start + RP discovery: ${Math.round(performance.now() - t0)} ms`);
   });
   after(async () => {
     await rp?.close();
@@ -81,7 +78,6 @@ describe('OFB mock bank — authorization server', () => {
   });
 
   it('runs the whole authorization-code flow with a certificate-bound token', async () => {
-    const t0 = performance.now();
     const { consentId, ccToken } = await newConsent();
     const { request, walk } = await authorizeFlow(consentId);
     assert.ok(walk.callback, `no callback; last page: ${walk.pages.at(-1)}`);
@@ -109,7 +105,6 @@ describe('OFB mock bank — authorization server', () => {
     assert.ok(tokens.refresh_token);
     assert.ok(tokens.expires_in! >= 300 && tokens.expires_in! <= 900);
     assert.ok(tokens.scope!.split(' ').includes(`consent:${consentId}`));
-    console.log(`# full flow (consent → PAR → pages → tokens): ${Math.round(performance.now() - t0)} ms`);
 
     // Bound to the transport certificate: the same token with another certificate is refused.
     const granted = await bank.authorize(tokens.access_token, bank.client.certPem);

@@ -21,7 +21,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { MemoryStorage } from './adapter.js';
 import { createLocalCa, certificateThumbprint, type IssuedCertificate, type LocalCa, type ClientCertificateOptions } from './ca.js';
 import { ConsentStore, handleConsentsRequest, type Consent, zulu } from './consents.js';
-import { isValidCpf, normalizeCpf } from './cpf.js';
+import { isValidCpf, normalizeCpf } from './resources/documents.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 
 export const INSTITUTION = 'ofmockbank_br_retail';
@@ -526,11 +526,12 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
         return;
       }
       if (req.method === 'POST' && action === 'login') {
-        const cpf = normalizeCpf((await readForm(req)).get('cpf') ?? '');
-        if (!isValidCpf(cpf)) {
+        const typed = (await readForm(req)).get('cpf') ?? '';
+        if (!isValidCpf(typed)) {
           sendHtml(res, 400, loginPage(details.uid, clientName, 'CPF inválido. Verifique o número digitado.'));
           return;
         }
+        const cpf = normalizeCpf(typed);
         // FAPI-BR: the authenticated customer must be the consent's loggedUser.
         if (cpf !== consent.cpf) {
           store.reject(consent, 'ASPSP', 'INTERNAL_SECURITY_REASON', clock(), 'CPF autenticado diverge do loggedUser');

@@ -5,17 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { certificateThumbprint, createLocalCa, OID, subjectAttribute } from './ca.js';
-import { cpfFromBase, isValidCpf } from './cpf.js';
+import { cpfFromBase, isValidCpf } from './resources/documents.js';
 
 describe('OFB mock bank — local CA', () => {
-  it('issues a localhost server certificate and OFB-shaped client certificates, fast', async () => {
-    const t0 = performance.now();
+  it('issues a localhost server certificate and OFB-shaped client certificates', async () => {
     const ca = await createLocalCa();
     const client = await ca.issueClientCertificate({ orgId: 'b961c4eb-509d-4edf-afeb-35642b38185d', softwareId: 'sw-42' });
-    const ms = performance.now() - t0;
-    // EC P-256 keys: ~5-60 ms here (cold module load included), far under RSA's cost.
-    console.log(`# CA + server + client certificate: ${Math.round(ms)} ms`);
-    assert.ok(ms < 2000);
 
     assert.ok(ca.x509.ca);
     assert.ok(ca.server.x509.checkIssued(ca.x509) && ca.server.x509.verify(ca.x509.publicKey));

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { validateResponse } from '../spec/validate.js';
 import { startMockBank, type MockBank } from './bank.js';
-import { zulu } from './consents.js';
-import { cpfFromBase } from './cpf.js';
+import { PERMISSION_GROUPS, zulu } from './consents.js';
+import { cpfFromBase } from './resources/documents.js';
 import { consentsApi, createRelyingParty, pushAuthorizationRequest, walkBankPages, type RelyingParty } from './testkit.js';
 
 const CPF = cpfFromBase('390533447');
@@ -92,14 +92,8 @@ describe('OFB mock bank — Consents API v3.3.1', () => {
   });
 
   it('drops products the bank lacks; 422 when nothing functional is left', async () => {
-    const loans = [
-      'LOANS_READ', 'LOANS_WARRANTIES_READ', 'LOANS_SCHEDULED_INSTALMENTS_READ', 'LOANS_PAYMENTS_READ',
-      'FINANCINGS_READ', 'FINANCINGS_WARRANTIES_READ', 'FINANCINGS_SCHEDULED_INSTALMENTS_READ', 'FINANCINGS_PAYMENTS_READ',
-      'UNARRANGED_ACCOUNTS_OVERDRAFT_READ', 'UNARRANGED_ACCOUNTS_OVERDRAFT_WARRANTIES_READ',
-      'UNARRANGED_ACCOUNTS_OVERDRAFT_SCHEDULED_INSTALMENTS_READ', 'UNARRANGED_ACCOUNTS_OVERDRAFT_PAYMENTS_READ',
-      'INVOICE_FINANCINGS_READ', 'INVOICE_FINANCINGS_WARRANTIES_READ',
-      'INVOICE_FINANCINGS_SCHEDULED_INSTALMENTS_READ', 'INVOICE_FINANCINGS_PAYMENTS_READ', 'RESOURCES_READ',
-    ];
+    // The credit-operations group (loans, financings…): a product this bank does not offer.
+    const loans = [...PERMISSION_GROUPS['Operações de Crédito']];
     const mixed = await create({ permissions: [...ACCOUNTS, ...loans], expirationDateTime: inDays(30) });
     assert.equal(mixed.status, 201);
     assert.deepEqual((mixed.body as { data: { permissions: string[] } }).data.permissions, ACCOUNTS);

@@ -66,12 +66,4 @@ describe('OFB response validator', () => {
     const body = { data: [tx], links: { self: 'https://api.banco.com.br/x' }, meta: { requestDateTime: '2025-06-15T15:00:00Z' } };
     assert.deepEqual(validateResponse('credit-cards', 'GET', '/accounts/{creditCardAccountId}/transactions', 200, body).map((i) => i.path), ['$.data[0].payeeMCC']);
   });
-
-  it('is fast once compiled (cached validators)', () => {
-    const body = { data: [account], links: { self: 'https://api.banco.com.br/x' }, meta };
-    validateResponse('accounts', 'GET', '/accounts', 200, body);
-    const started = performance.now();
-    for (let i = 0; i < 2000; i++) validateResponse('accounts', 'GET', '/accounts', 200, body);
-    assert.ok(performance.now() - started < 500, 'well under 0.25 ms a check');
-  });
 });

@@ -6,6 +6,7 @@
  */
 import type { Rng } from '../../../sandbox/data/random.js';
 
+/** A CPF check digit (Receita Federal's "módulo 11") of the digits before it. */
 function cpfDigit(digits: string): number {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) sum += Number(digits[i]) * (digits.length + 1 - i);
@@ -13,9 +14,11 @@ function cpfDigit(digits: string): number {
   return r === 10 ? 0 : r;
 }
 
-/** 11 digits (punctuation `.`/`-` tolerated), both check digits right, not all digits equal. */
+const CPF_PUNCTUATION = /[.\-\s]/g;
+
+/** 11 digits (punctuation `.`/`-` and spaces tolerated), both check digits right, not all digits equal. */
 export function isValidCpf(cpf: string): boolean {
-  const d = cpf.replace(/[.-]/g, '');
+  const d = cpf.replace(CPF_PUNCTUATION, '');
   if (!/^\d{11}$/.test(d) || /^(\d)\1{10}$/.test(d)) return false;
   return cpfDigit(d.slice(0, 9)) === Number(d[9]) && cpfDigit(d.slice(0, 10)) === Number(d[10]);
 }
@@ -23,15 +26,21 @@ export function isValidCpf(cpf: string): boolean {
 /** The 11 plain digits of a valid CPF (throws otherwise). */
 export function normalizeCpf(cpf: string): string {
   if (!isValidCpf(cpf)) throw new Error(`invalid CPF: ${cpf}`);
-  return cpf.replace(/[.-]/g, '');
+  return cpf.replace(CPF_PUNCTUATION, '');
+}
+
+/** The valid CPF whose first nine digits are `base` (tests invent customers with it). */
+export function cpfFromBase(base: string): string {
+  if (!/^\d{9}$/.test(base)) throw new TypeError('base must be 9 digits');
+  const d1 = cpfDigit(base);
+  return `${base}${d1}${cpfDigit(base + d1)}`;
 }
 
 /** A random valid CPF (counterparties, procurators). */
 export function randomCpf(r: Rng): string {
   let base = r.digits(9);
   if (/^(\d)\1{8}$/.test(base)) base = `1${base.slice(1, 8)}2`;
-  const d1 = cpfDigit(base);
-  return `${base}${d1}${cpfDigit(base + d1)}`;
+  return cpfFromBase(base);
 }
 
 function cnpjDigit(digits: string): number {

@@ -3,9 +3,8 @@
  * monthly operational limits that make a real bank answer 429.
  *
  * Operational limits — source: OFB "limites operacionais" as summarised by Belvo
- * (developers.belvo.com/products/aggregation_brazil/aggregation-brazil-data-retrieval-limits,
- * cited in /work/shared/ofb/NOTES.md §3; the normative table lives on OFB's Confluence and should be
- * re-checked): per customer + API + client per calendar month, registration data ("owners") 4,
+ * (https://developers.belvo.com/products/aggregation_brazil/aggregation-brazil-data-retrieval-limits;
+ * the normative table lives on OFB's Confluence and should be re-checked; see ../../spec/README.md): per customer + API + client per calendar month, registration data ("owners") 4,
  * accounts 4, balances/limits 240, transactions 4 for long windows and 240 for windows of at most
  * 7 days (D-6). The YAMLs only define the 429 answer, no numbers.
  * Counting (our reading): one counter per consent, endpoint and resource (accountId/card id), per
