@@ -4,6 +4,7 @@ import type { Database, DataTable } from '../schema.js';
 import { pageOf, type PageWindow } from './page.js';
 import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
+import { isoText } from './iso-text.js';
 
 /**
  * Link data (accounts, transactions, invoices...): one table per resource, all of the same make
@@ -150,8 +151,6 @@ function project(q: DataQuery, table: DataTable): DataQuery {
   return ACCOUNT_SCOPED.has(table) ? q.select('r.account_id') : q;
 }
 
-/** A timestamp column as Date#toISOString prints it (both truncate to milliseconds). */
-const isoText = (column: string) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const TEXT_COLUMNS = (alias: string) => [
   `${alias}.id`,
   `${alias}.link_id`,

@@ -3,6 +3,7 @@ import type { Database, LinkRow, LinkUpdate, NewLink, Sealed } from '../schema.j
 import { pageOf, type PageWindow } from './page.js';
 import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
+import { isoText } from './iso-text.js';
 import { prepared } from '../prepared.js';
 
 type Db = Kysely<Database>;
@@ -29,8 +30,6 @@ export async function findLinkView(db: Db, tenantId: string, id: string): Promis
   return rows[0];
 }
 
-/** A timestamp column as Date#toISOString prints it (both truncate to milliseconds). */
-const isoText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The Link object as JSON text, built by PostgreSQL: the keys and values of src/links/service.ts's
@@ -39,7 +38,7 @@ const isoText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY
  */
 const LINK_JSON = sql<string>`json_build_object(
   'id', id, 'institution', institution, 'access_mode', access_mode,
-  'last_accessed_at', ${sql.raw(isoText('last_accessed_at'))}, 'created_at', ${sql.raw(isoText('created_at'))},
+  'last_accessed_at', ${isoText('last_accessed_at')}, 'created_at', ${isoText('created_at')},
   'external_id', external_id, 'institution_user_id', institution_user_id, 'status', status, 'created_by', created_by,
   'refresh_rate', refresh_rate, 'credentials_storage', credentials_storage, 'stale_in', stale_in, 'fetch_resources', to_json(fetch_resources)
 )::text`;
