@@ -39,25 +39,21 @@
  * embedded store lives in a temporary directory, removed at the end.
  * BENCH_CPU_PROFILE_DIR=dir: the worker processes write V8 CPU profiles there (node --cpu-prof).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS } from '../src/refresh/schedule.js';
 import { createVinculo, type Vinculo } from '../src/server.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
-import { benchConfig, Cleanups, fmt, load, sleep, withAdmin } from './support.js';
+import { benchConfig, Cleanups, copiedColumns, fmt, load, sleep, startVinculoProcess, withAdmin, type VinculoProcess } from './support.js';
 import { report } from './report.js';
 
 type StoreName = 'embedded' | 'postgres';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DAY_MS = 86_400_000;
 const RATES = ['6h', '12h', '24h', '7d', '30d'] as const;
 
@@ -94,47 +90,16 @@ const admin = <T>(fn: (c: pg.Client) => Promise<T>) => withAdmin(options.adminUr
 
 // ---- worker processes ------------------------------------------------------------------------------
 
-interface WorkerProcess {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
 /** `node bin/vinculo.js worker` on `url`; resolves once it logs that it is ready. */
-async function startWorker(url: string): Promise<WorkerProcess> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|VINCULO_.*|NODE_ENV|LOG_LEVEL)$/.test(k)));
-  const profile = process.env.BENCH_CPU_PROFILE_DIR?.trim();
-  const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'bin/vinculo.js', 'worker'], {
-    cwd: ROOT,
-    env: { ...env, DATABASE_URL: url, VINCULO_MASTER_KEY: MASTER_KEY, VINCULO_JOB_POLL_SECONDS: '0.5', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startWorker = (url: string): Promise<VinculoProcess> =>
+  startVinculoProcess({
+    args: ['bin/vinculo.js', 'worker'],
+    env: { DATABASE_URL: url, VINCULO_MASTER_KEY: MASTER_KEY, VINCULO_JOB_POLL_SECONDS: '0.5', LOG_LEVEL: 'info' },
+    ready: 'vinculo worker is ready',
+    cleanups,
+    log,
+    profileDir: process.env.BENCH_CPU_PROFILE_DIR?.trim() || undefined,
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const tail: string[] = [];
-  const keep = (l: string) => {
-    tail.push(l);
-    if (tail.length > 50) tail.shift();
-  };
-  createInterface({ input: child.stderr! }).on('line', keep);
-  const ready = new Promise<void>((resolveReady, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      keep(l);
-      if (l.includes('vinculo worker is ready')) resolveReady();
-      else if (/"level":(50|60)/.test(l)) log(`worker ${child.pid}: ${l.slice(0, 300)}`);
-    });
-    void exited.then(() => reject(new Error(`worker exited before it was ready:\n${tail.join('\n')}`)));
-    setTimeout(() => reject(new Error('worker not ready after 60 s')), 60_000).unref();
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(t);
-  };
-  cleanups.push(stop);
-  await ready;
-  return { child, stop };
-}
 
 // ---- (1) refresh throughput ------------------------------------------------------------------------
 
@@ -267,15 +232,6 @@ interface ScheduleFigures {
   steadyTickMs: number;
   steadyClaimed: number;
   load: string;
-}
-
-/** The columns of `links` the copy takes from the template row as they are. */
-async function copiedColumns(db: Kysely<Database>): Promise<string[]> {
-  const own = ['id', 'refresh_rate', 'next_refresh_at', 'last_refresh_at', 'refresh_day', 'refresh_attempts', 'created_at', 'updated_at'];
-  const r = await sql<{ column_name: string }>`
-    select column_name from information_schema.columns
-    where table_schema = current_schema() and table_name = 'links' order by ordinal_position`.execute(db);
-  return r.rows.map((c) => c.column_name).filter((c) => !own.includes(c));
 }
 
 async function scheduleMillion(v: Vinculo, template: string, count: number): Promise<ScheduleFigures> {

@@ -1,12 +1,15 @@
 /** What the benchmark scripts share: server children, CPU profiles, latency recording, store set-up and clean-up. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import type { Database } from '../src/store/schema.js';
 import { loadConfig, type Config } from '../src/config.js';
 
 /** Benchmarks load only this machine's loopback, never a remote host. */
@@ -147,4 +150,74 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+// ---- Vinculo processes a benchmark starts (`vinculo worker`, `npm start`'s server) ---------------
+
+/** The repository root: where bin/ lives. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface VinculoProcess {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node <args>` in the repository with `env` on top of this process's environment minus
+ * every Vinculo variable (so nothing of the caller's own set-up leaks in); resolves once a stdout
+ * line contains `ready`. Its error lines are passed to `log`; `stop` (also registered with
+ * `cleanups`) sends SIGTERM and, after 30 s, SIGKILL. `profileDir`: node --cpu-prof into it.
+ */
+export async function startVinculoProcess(options: {
+  args: string[];
+  env: Record<string, string>;
+  ready: string;
+  cleanups: Cleanups;
+  log: (m: string) => void;
+  profileDir?: string;
+}): Promise<VinculoProcess> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|VINCULO_.*|NODE_ENV|LOG_LEVEL|PORT|HOST)$/.test(k)));
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, ...options.args], {
+    cwd: ROOT,
+    env: { ...inherited, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const tail: string[] = [];
+  const keep = (l: string) => {
+    tail.push(l);
+    if (tail.length > 50) tail.shift();
+  };
+  createInterface({ input: child.stderr! }).on('line', keep);
+  const ready = new Promise<void>((resolveReady, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      keep(l);
+      if (l.includes(options.ready)) resolveReady();
+      else if (/"level":(50|60)/.test(l)) options.log(`${options.args.join(' ')} ${child.pid}: ${l.slice(0, Number(process.env.BENCH_LOG_CHARS ?? 300))}`);
+    });
+    void exited.then(() => reject(new Error(`${options.args.join(' ')} exited before it was ready:\n${tail.join('\n')}`)));
+    setTimeout(() => reject(new Error(`${options.args.join(' ')} not ready after 60 s`)), 60_000).unref();
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(t);
+  };
+  options.cleanups.push(stop);
+  await ready;
+  return { child, stop };
+}
+
+// ---- copies of a link (bench/refresh.ts, bench/moonshot.ts) --------------------------------------------
+
+/** The columns of `links` the copy takes from the template row as they are. */
+export async function copiedColumns(db: Kysely<Database>): Promise<string[]> {
+  const own = ['id', 'refresh_rate', 'next_refresh_at', 'last_refresh_at', 'refresh_day', 'refresh_attempts', 'created_at', 'updated_at'];
+  const r = await sql<{ column_name: string }>`
+    select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = 'links' order by ordinal_position`.execute(db);
+  return r.rows.map((c) => c.column_name).filter((c) => !own.includes(c));
 }
