@@ -3,6 +3,8 @@
  * `src/http/errors.ts` is the only place that maps codes to HTTP statuses and bodies. `retryable`
  * tells background jobs whether trying again later can succeed.
  */
+import type { ConnectorNotice } from './connectors/connector.js';
+
 export class VinculoError extends Error {
   constructor(
     readonly code: string,
@@ -58,6 +60,24 @@ export class InvalidTokenError extends InvalidCredentialsError {}
 /** The stored credentials themselves were refused (not merely a token). */
 export const isCredentialsRejected = (err: unknown): boolean =>
   err instanceof VinculoError && err.code === 'login_error' && !(err instanceof InvalidTokenError);
+
+/**
+ * The user's consent at the institution ended (revoked at the bank, expired, rejected): as a
+ * rejected password, the link turns invalid; `notices` are the webhooks that say why (Belvo's
+ * `CONSENT` `openfinance_consent_expired`).
+ */
+export class ConsentEndedError extends InvalidCredentialsError {
+  constructor(readonly notices: ConnectorNotice[]) {
+    super();
+  }
+}
+
+/** The institution asks us to slow down (HTTP 429/423): try again later; nothing is wrong with the link. */
+export class InstitutionRateLimitedError extends VinculoError {
+  constructor(retryAfterSeconds?: number) {
+    super('institution_unavailable', 'The financial institution is unavailable', { retryable: true, retryAfterSeconds });
+  }
+}
 
 export class InstitutionDownError extends VinculoError {
   constructor() {

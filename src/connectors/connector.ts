@@ -118,8 +118,18 @@ export interface LoginRequest {
   purpose: 'register' | 'update' | 'access';
 }
 
+/**
+ * A webhook the server sends on a connector's behalf, besides the ones it derives itself (e.g.
+ * Belvo's `CONSENT` webhooks of Open Finance links). `data` never holds credentials or tokens.
+ */
+export interface ConnectorNotice {
+  webhook_type: string;
+  webhook_code: string;
+  data: Record<string, unknown>;
+}
+
 export type LoginOutcome =
-  | { kind: 'success'; state: ConnectorState }
+  | { kind: 'success'; state: ConnectorState; notices?: ConnectorNotice[] }
   | { kind: 'challenge'; challenge: TokenGenerationData; pending: ConnectorState };
 
 export interface ChallengeAnswer {
@@ -190,3 +200,38 @@ export interface DataConnector extends Connector {
   /** Extracts one resource after a successful login. Throws the same domain errors as `login`. */
   extract(request: ExtractRequest): Promise<ExtractedRecord[]>;
 }
+
+// ---- Consent institutions (Open Finance) ------------------------------------------------------
+
+/** What the end user agrees to share in the Connect widget, before the bank's own pages. */
+export interface ConsentRequest {
+  /** The user's CPF (digits only), as the bank will check it. */
+  document: string;
+  name?: string;
+  /** Belvo's OFDA permission groups. */
+  permissions: ('REGISTER' | 'ACCOUNTS' | 'CREDIT_CARDS')[];
+  /** How long the consent lasts. */
+  months: 3 | 6 | 9 | 12;
+}
+
+/**
+ * A connector whose links are created by the user's consent at the institution (an OAuth
+ * redirect) instead of a login form: `POST /api/links/` refuses them; the Connect widget runs
+ * `startConsent` → the bank's pages → `finishConsent`, and the link keeps the returned `state`
+ * (sealed, like credentials; its `credentials` are empty). `login` with purpose `access` then
+ * renews the access and throws ConsentEndedError once the consent is gone; `revoke` ends the
+ * consent at the institution when the link is deleted.
+ */
+export interface ConsentConnector extends DataConnector {
+  startConsent(institution: InstitutionDefinition, request: ConsentRequest): Promise<{ authorizationUrl: string; pending: ConnectorState }>;
+  /** `callback`: the parameters the institution sent back (query, fragment or form). */
+  finishConsent(
+    institution: InstitutionDefinition,
+    callback: Record<string, string>,
+    pending: ConnectorState,
+  ): Promise<{ state: ConnectorState; consentId: string; expiresAt: string | null }>;
+  revoke(institution: InstitutionDefinition, state: ConnectorState): Promise<void>;
+}
+
+export const isConsentConnector = (c: Connector): c is ConsentConnector =>
+  typeof (c as Partial<ConsentConnector>).startConsent === 'function' && typeof (c as Partial<ConsentConnector>).finishConsent === 'function';
