@@ -36,6 +36,15 @@ export interface Config {
   readonly sandbox: boolean;
   /** The built-in sandbox institutions are in the catalogue: with the sandbox, or VINCULO_SANDBOX_INSTITUTIONS=true. */
   readonly sandboxInstitutions: boolean;
+  /** The operator's Open Finance Brasil banks (VINCULO_OFB_INSTITUTIONS: a JSON file, see docs/open-finance-brasil.md). */
+  readonly ofbInstitutionsFile: string | null;
+  /**
+   * Where browsers reach this server (VINCULO_PUBLIC_URL, no trailing slash): the sandbox OFB bank
+   * sends the user back to `<publicUrl>/ofb/callback`. Default: http://localhost:<the port listened on>.
+   */
+  readonly publicUrl: string | null;
+  /** The sandbox OFB bank's local HTTPS port (VINCULO_OFB_SANDBOX_PORT; 0: any free port). */
+  readonly ofbSandboxPort: number;
   /** Seconds a client has to send a whole request, headers and body (VINCULO_REQUEST_TIMEOUT_SECONDS). */
   readonly requestTimeoutSeconds: number;
   /** Seconds a connection may stay silent, waiting for an answer included (VINCULO_CONNECTION_TIMEOUT_SECONDS). */
@@ -151,6 +160,11 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('VINCULO_SECRET_KEY_PASSWORD must be at least 12 characters');
   }
 
+  const publicUrl = env.VINCULO_PUBLIC_URL?.trim().replace(/\/+$/, '') || null;
+  if (publicUrl !== null && (!URL.canParse(publicUrl) || !/^https?:$/.test(new URL(publicUrl).protocol) || new URL(publicUrl).search || new URL(publicUrl).hash)) {
+    problems.push('VINCULO_PUBLIC_URL must be an http(s) URL without query or fragment, e.g. https://vinculo.example.com');
+  }
+
   const metricsToken = env.VINCULO_METRICS_TOKEN?.trim() || null;
   if (metricsToken !== null && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
     problems.push('VINCULO_METRICS_TOKEN must be at least 16 printable characters without spaces');
@@ -173,6 +187,9 @@ export function loadConfig(env: Env = process.env): Config {
     jobRetentionDays: int('VINCULO_JOB_RETENTION_DAYS', 7, 1, 3650),
     sandbox: sandbox,
     sandboxInstitutions: sandbox || bool('VINCULO_SANDBOX_INSTITUTIONS', false),
+    ofbInstitutionsFile: env.VINCULO_OFB_INSTITUTIONS?.trim() ? resolve(env.VINCULO_OFB_INSTITUTIONS.trim()) : null,
+    publicUrl,
+    ofbSandboxPort: int('VINCULO_OFB_SANDBOX_PORT', 0, 0, 65535),
     requestTimeoutSeconds: int('VINCULO_REQUEST_TIMEOUT_SECONDS', 30, 1, 600),
     connectionTimeoutSeconds: int('VINCULO_CONNECTION_TIMEOUT_SECONDS', 60, 1, 3600),
     dbConnectTimeoutSeconds: num('VINCULO_DB_CONNECT_TIMEOUT_SECONDS', 5, 0.1, 600),

@@ -141,6 +141,9 @@ export const ERROR_CATALOGUE = {
     message: 'The resource you are trying to access is not supported by this institution',
   },
   invalid_link: { status: 400, message: 'The link has been invalidated. You may need to update link credentials' },
+  // Open Finance consents (the Connect widget's exit callback carries them as last_encountered_error).
+  consent_rejected: { status: 400, message: 'The user did not authorise the consent at the institution' },
+  consent_failed: { status: 400, message: 'The consent could not be completed with the institution' },
   unconfirmed_link: { status: 400, message: 'The link creation has not been completed yet' },
   invalid_access_mode_switch: {
     status: 400,

@@ -27,6 +27,7 @@ import { Idempotency } from './idempotency/service.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit/buckets.js';
 import { Health } from './health.js';
 import { Metrics } from './metrics.js';
+import { openOfbInstitutions, type OfbInstitutions } from './connectors/ofb/setup.js';
 import { ping } from './store/queries/health.js';
 import { queueStats } from './store/queries/jobs.js';
 
@@ -71,6 +72,8 @@ export interface Services {
   rateLimiter: RateLimiter | null;
   /** Prometheus metrics that the services record (served at /metrics). */
   metrics: Metrics;
+  /** The Open Finance Brasil institutions (the operator's banks, the sandbox bank); `close` ends their clients and the sandbox bank. */
+  ofb: OfbInstitutions;
   /** Readiness checks (the store, the job queue) and the shutdown flag (/readyz). */
   health: Health;
 }
@@ -91,6 +94,8 @@ export interface VinculoOptions {
    * up, so the first request need not wait for them). Jobs sent meanwhile wait for the queue.
    */
   deferWorkers?: boolean;
+  /** Where this process listens (`http://localhost:<port>`), once it does: the sandbox OFB bank's default callback. */
+  listeningOn?: () => string | null;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -147,8 +152,11 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
       throttle: { perAddress: config.authFailuresPerAddress, perKey: config.authFailuresPerKey, windowMs: 60_000 },
       audit,
     });
+    const ofb = await openOfbInstitutions(config, {
+      redirectUri: () => `${config.publicUrl ?? options.listeningOn?.() ?? `http://localhost:${config.port}`}/ofb/callback`,
+    });
     // Production answers no sandbox institution unless the operator asks for them.
-    const connectors = options.connectors ?? (config.sandboxInstitutions ? builtInConnectors : []);
+    const connectors = options.connectors ?? [...(config.sandboxInstitutions ? builtInConnectors : []), ...(ofb.connector ? [ofb.connector] : [])];
     const institutions = new Institutions(store.db, buildCatalogue(connectors));
     await institutions.sync(config.sandboxDown);
     const access = new LinkAccess(store.db, vault, institutions, { mfaSessionTtl: config.mfaSessionTtl }, now);
@@ -182,6 +190,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
       tenants, institutions, links, data, vault, clock, queue, refreshes, scheduler, sandbox, webhooks, widget, audit, metrics, health,
       idempotency,
       rateLimiter,
+      ofb,
     };
     return { store, services };
   } catch (err) {
@@ -206,11 +215,13 @@ export function workerSteps(services: Services): ShutdownStep[] {
     // Running jobs finish (or are failed, to be retried elsewhere); nothing new is fetched.
     { name: 'jobs', run: () => services.queue.stop() },
     { name: 'webhook deliveries', run: () => services.webhooks.stop() },
+    { name: 'open finance clients', run: () => services.ofb.close() },
   ];
 }
 
 export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
-  const { store, services } = await openServices(options);
+  let listening: string | null = null;
+  const { store, services } = await openServices({ listeningOn: () => listening, ...options });
   const log = options.logger ?? { error: (o: unknown, m: string) => console.error(m, o) };
   // Revocations committed by any process (the CLI, another server) reach this one's cache at once.
   await services.tenants.listenForRevocations(store, (err) => log.error({ err }, 'key revocation listener failed'));
@@ -222,6 +233,10 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     logger: options.logger,
     trustProxy: config.trustProxy,
     timeouts: { requestSeconds: config.requestTimeoutSeconds, connectionSeconds: config.connectionTimeoutSeconds },
+  });
+  app.server.once('listening', () => {
+    const address = app.server.address();
+    if (address && typeof address === 'object') listening = `http://localhost:${address.port}`;
   });
   let workersStarted: Promise<void> | null = null;
   const startAll = () => (workersStarted ??= startWorkers(options, services));

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { RESOURCES, type DataConnector, type ResourceName } from '../connectors/connector.js';
+import { RESOURCES, type ConnectorNotice, type DataConnector, type ResourceName } from '../connectors/connector.js';
 import { SYSTEM, type Audit } from '../audit/index.js';
-import { ERROR_CATALOGUE, isCredentialsRejected, VinculoError } from '../errors.js';
+import { ConsentEndedError, ERROR_CATALOGUE, isCredentialsRejected, VinculoError } from '../errors.js';
 import type { Queue } from '../jobs/jobs.js';
 import type { Metrics } from '../metrics.js';
 import type { Institution, LinkAccess, LinkSecrets } from '../links/access.js';
@@ -230,7 +230,12 @@ export class Refreshes implements LinkLifecycle {
         return 'token_required';
       }
       const kept = { credentials: secrets.credentials, state: outcome.state };
-      await this.access.recordLogin(this.db, link, kept, {}, secrets);
+      if (outcome.notices?.length) {
+        await this.db.transaction().execute(async (tx) => {
+          await this.access.recordLogin(tx, link, kept, {}, secrets);
+          await this.emitNotices(tx, link, processType, outcome.notices!);
+        });
+      } else await this.access.recordLogin(this.db, link, kept, {}, secrets);
       return await fn(inst, connector, kept);
     } catch (err) {
       if (isCredentialsRejected(err)) {
@@ -238,10 +243,11 @@ export class Refreshes implements LinkLifecycle {
           await this.access.recordAccessFailure(tx, link, 'access_rejected');
           await links.updateLink(tx, link.id, { next_refresh_at: null });
           await this.webhooks.emit(tx, this.linkEvent(link, processType, 'invalid_credentials', 400, 'login_error'));
+          if (err instanceof ConsentEndedError) await this.emitNotices(tx, link, processType, err.notices);
         });
         return 'invalid';
       }
-      if (err instanceof VinculoError && err.retryable) return this.later(link, link.refresh_attempts);
+      if (err instanceof VinculoError && err.retryable) return this.later(link, link.refresh_attempts, err.options.retryAfterSeconds);
       throw err;
     } finally {
       await release();
@@ -249,12 +255,15 @@ export class Refreshes implements LinkLifecycle {
   }
 
   /** The institution could not be reached: try again later (the monthly rule counts it as a failure). */
-  private async later(link: LinkRow, attempts: number): Promise<Outcome> {
+  private async later(link: LinkRow, attempts: number, notBeforeSeconds = 0): Promise<Outcome> {
     const now = await this.clock.now(link.tenant_id);
     const plan: LinkUpdate =
       link.access_mode === 'recurrent' && link.refresh_rate === MONTHLY
         ? this.nextPlan(link, now, false)
         : { next_refresh_at: retryAfterDown(attempts, REFRESH_PERIODS[link.refresh_rate ?? '24h'] ?? 86400, now), refresh_attempts: attempts + 1 };
+    // The institution said when to come back (HTTP Retry-After: a rate limit, a monthly budget).
+    const notBefore = new Date(now.getTime() + notBeforeSeconds * 1000);
+    if (plan.next_refresh_at && plan.next_refresh_at < notBefore) plan.next_refresh_at = notBefore;
     await links.updateLink(this.db, link.id, plan);
     return 'retry_scheduled';
   }
@@ -319,6 +328,11 @@ export class Refreshes implements LinkLifecycle {
       default:
         return;
     }
+  }
+
+  /** The webhooks a connector asked for (e.g. Belvo's CONSENT webhooks of Open Finance links). */
+  private async emitNotices(tx: Kysely<Database>, link: LinkRow, processType: string, notices: readonly ConnectorNotice[]): Promise<void> {
+    for (const n of notices) await this.webhooks.emit(tx, this.event(link, n.webhook_type, processType, n.webhook_code, n.data));
   }
 
   private event(link: LinkRow, type: string, processType: string, code: string, data: Record<string, unknown>, at?: Date): WebhookEvent {

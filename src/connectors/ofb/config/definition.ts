@@ -13,7 +13,9 @@ export const OFB_RESOURCES: readonly ResourceName[] = Object.freeze(['ACCOUNTS',
  * authorises a consent at the bank instead of typing credentials into Vinculo; and no
  * `token_required` feature, since the bank's own pages handle any second factor.
  */
-export function ofbInstitutionDefinition(entry: OfbInstitution, id: number = entry.id): InstitutionDefinition {
+export type OfbCatalogueFields = Pick<OfbInstitution, 'id' | 'name' | 'display_name' | 'website' | 'primary_color' | 'logo' | 'icon_logo' | 'text_logo'>;
+
+export function ofbInstitutionDefinition(entry: OfbCatalogueFields, id: number = entry.id): InstitutionDefinition {
   return defineInstitution({
     id,
     name: entry.name,

@@ -389,7 +389,7 @@ export function checkOfbInstitution(entry: OfbInstitution, now = new Date()): Of
  * Checks entries that will serve together (the file's and the sandbox bank's): unique names and
  * ids. Throws OfbConfigError listing every clash.
  */
-export function assertDistinctInstitutions(entries: readonly OfbInstitution[]): void {
+export function assertDistinctInstitutions(entries: readonly Pick<OfbInstitution, 'name' | 'id' | 'source'>[]): void {
   const problems = listProblems(entries.map((e) => ({ name: e.name, id: e.id, at: { file: e.source, index: null } })));
   if (problems.length) throw new OfbConfigError(problems);
 }

@@ -84,6 +84,12 @@ export interface MockBankOptions {
   handlers?: MockBankHandler[];
   /** The registered receiver's identity as the Directory would have it. */
   client?: { orgId?: string; softwareId?: string; clientName?: string; redirectUri?: string };
+  /**
+   * Origin written in the consents API's `links` (default: the bank's own). The documents declare
+   * links `format: url`, which strict validators (ajv-formats) refuse for IP hosts such as
+   * 127.0.0.1: a receiver that validates every answer needs a named origin here.
+   */
+  linksOrigin?: string;
 }
 
 /** The statically registered data receiver (Vinculo), with everything it needs to connect. */
@@ -481,7 +487,7 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
   const consentsContext = {
     store,
     clock,
-    baseUrl,
+    baseUrl: options.linksOrigin ?? baseUrl,
     async authenticate(req: IncomingMessage) {
       const token = bearer(req);
       if (!token) return null;

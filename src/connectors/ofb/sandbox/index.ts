@@ -15,6 +15,13 @@ import { createOfbInstitution, type OfbInstitution } from '../config/index.js';
 export const SANDBOX_OFB_INSTITUTION = BANK.institution;
 export const SANDBOX_OFB_DISPLAY_NAME = BANK.brandName;
 
+/**
+ * The origin the bank writes in its answers' `links` (never called: the client sends every request
+ * to the entry's api_base_url). A name, not 127.0.0.1, because the OFB documents' `format: url`
+ * refuses IP hosts and the connector validates every answer.
+ */
+const LINKS_ORIGIN = 'https://ofmockbank.vinculo.dev';
+
 export interface SandboxOfbBankOptions {
   /** The bank's "now" (consent life cycle, token age, fixture data). */
   clock: () => Date;
@@ -40,6 +47,7 @@ function resourceHandler(clock: () => Date): MockBankHandler {
   const calls = new WeakMap<MockRequest, { cert: X509Certificate | undefined; ctx: MockBankContext }>();
   const server = createResourceServer({
     clock,
+    baseUrl: LINKS_ORIGIN,
     async authorize(bearer, req) {
       const call = calls.get(req);
       if (!bearer || !call) return null;
@@ -78,6 +86,7 @@ export async function startSandboxOfbBank(options: SandboxOfbBankOptions): Promi
     clock: options.clock,
     port: options.port,
     handlers: [resourceHandler(options.clock)],
+    linksOrigin: LINKS_ORIGIN,
     client: { clientName: 'Vinculo', redirectUri: options.redirectUri },
   });
   try {

@@ -94,7 +94,8 @@ describe('startSandboxOfbBank', () => {
     assert.equal(accounts.status, 200, await accounts.clone().text());
     const body = (await accounts.json()) as { data: unknown[]; links: { self: string } };
     assert.ok(body.data.length > 0);
-    assert.ok(body.links.self.startsWith(entry.api_base_url));
+    // Links name the bank (the OFB documents refuse IP hosts in links), never 127.0.0.1.
+    assert.ok(body.links.self.startsWith('https://ofmockbank.vinculo.dev/open-banking/accounts/v2/accounts'), body.links.self);
 
     // Without a token the resource server (not the bank's 404) answers.
     const anonymous = await rp.fetch(`${entry.api_base_url}/open-banking/accounts/v2/accounts`, {

@@ -1,0 +1,306 @@
+/**
+ * The Open Finance Brasil connector: one ConsentConnector for every configured OFB bank (and the
+ * sandbox bank). Links are born from the customer's consent at the bank (startConsent → the
+ * bank's pages → finishConsent); `login` keeps the access alive and watches the consent;
+ * `extract` reads the data APIs and maps them to Belvo's objects; `revoke` ends the consent.
+ *
+ * Pieces: connector/state.ts (what is kept), connector/budget.ts (monthly limits),
+ * connector/extract.ts (collection + mapping), connector/errors.ts (client errors → domain
+ * errors, CONSENT notices), connector/transport.ts (the client of one entry).
+ */
+import { randomUUID } from 'node:crypto';
+import { fieldError, InstitutionDownError, ValidationErrors, VinculoError } from '../../errors.js';
+import type {
+  ConsentConnector,
+  ConsentRequest,
+  ConnectorNotice,
+  ConnectorState,
+  ExtractedRecord,
+  ExtractRequest,
+  InstitutionDefinition,
+  LoginOutcome,
+  LoginRequest,
+} from '../connector.js';
+import {
+  OfbRateLimitedError,
+  OfbRequestError,
+  OfbUnauthorizedError,
+  OfbUnavailableError,
+  ofbPermissionsFor,
+  type OfbClient,
+  type OfbConsent,
+} from './client/index.js';
+import type { OfbInstitution } from './config/index.js';
+import { emptyBudget, reserve, sessionCategories } from './connector/budget.js';
+import { aboutToExpireNotice, CONSENT_REJECTED, consentEnded, consentEndedError, consentError, domainError } from './connector/errors.js';
+import { extractResource, SessionCache } from './connector/extract.js';
+import { asState, readLinkState, readPending, type OfbLinkState, type OfbPendingConsent } from './connector/state.js';
+import { buildOfbClient, type BuiltClient, type Interceptor } from './connector/transport.js';
+
+export { CONSENT_FAILED, CONSENT_REJECTED } from './connector/errors.js';
+export { MONTHLY_LIMITS } from './connector/budget.js';
+export type { OfbLinkState, OfbPendingConsent } from './connector/state.js';
+
+export interface OfbSource {
+  definition: InstitutionDefinition;
+  /** Resolved at first use (the sandbox bank starts then). */
+  entry: () => Promise<OfbInstitution>;
+}
+
+export interface OfbConnectorOptions {
+  /** Now, for tokens, consents and budgets. Default: real time. */
+  clock?: () => Date;
+  /** Extra undici interceptors on the calls to a bank (proxies, tracing; tests inject faults). */
+  interceptors?: (entry: OfbInstitution) => Interceptor[];
+}
+
+export interface OfbConnector extends ConsentConnector {
+  /** Closes the clients built so far. */
+  close(): Promise<void>;
+}
+
+/** Renew the access token when it has less than this left. */
+const RENEW_MARGIN_MS = 60_000;
+/** The about-to-expire notice goes out this long before the consent's expiration. */
+const ABOUT_TO_EXPIRE_MS = 7 * 86_400_000;
+const MONTHS = [3, 6, 9, 12];
+const GROUPS = ['REGISTER', 'ACCOUNTS', 'CREDIT_CARDS'];
+
+interface Bank extends BuiltClient {
+  entry: OfbInstitution;
+}
+
+export function createOfbConnector(sources: readonly OfbSource[], options: OfbConnectorOptions = {}): OfbConnector {
+  const clock = options.clock ?? (() => new Date());
+  const byName = new Map(sources.map((s) => [s.definition.name, s]));
+  const banks = new Map<string, Promise<Bank>>();
+  const cache = new SessionCache();
+
+  function bank(def: InstitutionDefinition): Promise<Bank> {
+    const source = byName.get(def.name);
+    if (!source) return Promise.reject(new VinculoError('unsupported_operation', `${def.name} is not an Open Finance Brasil institution`));
+    let b = banks.get(def.name);
+    if (!b) {
+      b = (async () => {
+        let entry: OfbInstitution;
+        try {
+          entry = await source.entry();
+        } catch (err) {
+          // A configuration problem is reported as such; anything else (a sandbox that could not start) is transient.
+          throw err instanceof VinculoError ? err : new InstitutionDownError();
+        }
+        if (entry.name !== def.name) throw new VinculoError('config_error', `The entry of ${def.name} names another institution`);
+        return { entry, ...buildOfbClient(entry, clock, options.interceptors?.(entry)) };
+      })();
+      banks.set(def.name, b);
+      b.catch(() => banks.delete(def.name));
+    }
+    return b;
+  }
+
+  /** The consent as the bank has it; ConsentEndedError once it no longer allows access. */
+  async function liveConsent(entry: OfbInstitution, client: OfbClient, s: OfbLinkState, now: Date): Promise<OfbConsent> {
+    let consent: OfbConsent;
+    try {
+      consent = await client.getConsent(s.consentId);
+    } catch (err) {
+      // The bank no longer knows the consent: it is gone as surely as a rejected one.
+      if (err instanceof OfbRequestError && err.status === 404) throw consentEndedError(entry, s.consentId, null, s.consentExpiresAt);
+      throw domainError(err);
+    }
+    if (consentEnded(consent, now)) throw consentEndedError(entry, s.consentId, consent, s.consentExpiresAt);
+    return consent;
+  }
+
+  /** A refused token or grant: the consent decides whether the link is over or the bank is having a moment. */
+  async function afterUnauthorized(err: unknown, entry: OfbInstitution, client: OfbClient, s: OfbLinkState, now: Date): Promise<never> {
+    if (err instanceof OfbUnauthorizedError) await liveConsent(entry, client, s, now);
+    throw domainError(err);
+  }
+
+  async function renew(entry: OfbInstitution, client: OfbClient, s: OfbLinkState, now: Date): Promise<Partial<OfbLinkState>> {
+    try {
+      if (!s.refreshToken) throw new OfbUnauthorizedError('no refresh token', { status: 401 });
+      const t = await client.refresh(s.refreshToken);
+      // OFB refresh tokens are not rotated: the client returns the one we sent when no new one came.
+      return { accessToken: t.accessToken, refreshToken: t.refreshToken, accessExpiresAt: t.expiresAt?.toISOString() ?? null };
+    } catch (err) {
+      return afterUnauthorized(err, entry, client, s, now);
+    }
+  }
+
+  const connector: OfbConnector = {
+    institutions: sources.map((s) => s.definition),
+
+    async startConsent(def, request) {
+      checkConsentRequest(request);
+      const { entry, client } = await bank(def);
+      const now = clock();
+      const expiresAt = consentExpiry(now, request.months, entry.limits.consent_days);
+      const permissions = ofbPermissionsFor(request.permissions);
+      try {
+        const consent = await client.createConsent({ cpf: request.document, permissions, expirationDateTime: expiresAt });
+        const started = await client.startAuthorization({ consentId: consent.consentId });
+        const pending: OfbPendingConsent = {
+          v: 1,
+          institution: def.name,
+          consentId: consent.consentId,
+          state: started.state,
+          nonce: started.nonce,
+          codeVerifier: started.codeVerifier,
+          permissions,
+          expiresAt: consent.expirationDateTime ?? expiresAt.toISOString(),
+        };
+        return { authorizationUrl: started.authorizationUrl, pending: asState(pending) };
+      } catch (err) {
+        throw domainError(err);
+      }
+    },
+
+    async finishConsent(def, callback, pendingState) {
+      const pending = readPending(pendingState, def.name);
+      const { client } = await bank(def);
+      let tokens;
+      try {
+        tokens = await client.finishAuthorization(callback, pending);
+      } catch (err) {
+        throw consentError(err);
+      }
+      let consent: OfbConsent;
+      try {
+        consent = await client.getConsent(pending.consentId);
+      } catch (err) {
+        throw domainError(err);
+      }
+      if (consent.status !== 'AUTHORISED') throw new VinculoError(CONSENT_REJECTED, 'The consent was not authorised at the institution');
+      const state: OfbLinkState = {
+        v: 1,
+        institution: def.name,
+        consentId: consent.consentId,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken ?? null,
+        accessExpiresAt: tokens.expiresAt?.toISOString() ?? null,
+        consentExpiresAt: consent.expirationDateTime ?? null,
+        permissions: [...consent.permissions],
+        budget: emptyBudget(clock()),
+        session: null,
+        aboutToExpireSent: false,
+      };
+      const expiresAt = consent.expirationDateTime ? new Date(consent.expirationDateTime).toISOString() : null;
+      return { state: asState(state), consentId: consent.consentId, expiresAt };
+    },
+
+    async login(request: LoginRequest): Promise<LoginOutcome> {
+      if (request.purpose === 'register') {
+        throw new VinculoError('unsupported_operation', 'Open Finance Brasil links are created in the Connect widget: the user gives consent at the bank');
+      }
+      const { entry, client } = await bank(request.institution);
+      const s = readLinkState(request.state, request.institution.name);
+      const now = clock();
+      // The consent first: revoked at the bank or expired, nothing else matters.
+      const consent = await liveConsent(entry, client, s, now);
+      let next: OfbLinkState = { ...s, permissions: [...consent.permissions], consentExpiresAt: consent.expirationDateTime ?? s.consentExpiresAt };
+      if (s.accessExpiresAt !== null && Date.parse(s.accessExpiresAt) - now.getTime() < RENEW_MARGIN_MS) {
+        next = { ...next, ...(await renew(entry, client, next, now)) };
+      }
+      const notices: ConnectorNotice[] = [];
+      if (request.purpose === 'access') {
+        // The session's calls are reserved now (see connector/budget.ts): extract cannot save state.
+        next.budget = reserve(next.budget, sessionCategories(next.permissions), now);
+        next.session = { id: randomUUID(), startedAt: now.toISOString() };
+        const due = next.consentExpiresAt;
+        if (due && !next.aboutToExpireSent && Date.parse(due) - now.getTime() <= ABOUT_TO_EXPIRE_MS) {
+          notices.push(aboutToExpireNotice(entry, next.consentId, due));
+          next.aboutToExpireSent = true;
+        }
+      }
+      return { kind: 'success', state: asState(next), ...(notices.length ? { notices } : {}) };
+    },
+
+    async answerChallenge(): Promise<LoginOutcome> {
+      throw new VinculoError('unsupported_operation', 'Open Finance Brasil institutions ask for no token: the bank’s own pages handle any second factor');
+    },
+
+    async extract(request: ExtractRequest): Promise<ExtractedRecord[]> {
+      const { entry, client } = await bank(request.institution);
+      const s = readLinkState(request.state, request.institution.name);
+      try {
+        return await extractResource(request.resource, {
+          client,
+          accessToken: s.accessToken,
+          permissions: new Set(s.permissions),
+          pageSize: entry.limits.page_size,
+          session: s.session?.id ?? null,
+          cache,
+          mapping: { institution: request.institution.name, collectedAt: request.now },
+          now: request.now,
+          account: request.account,
+          dateFrom: request.dateFrom,
+          dateTo: request.dateTo,
+        });
+      } catch (err) {
+        return afterUnauthorized(err, entry, client, s, request.now);
+      }
+    },
+
+    async revoke(def: InstitutionDefinition, state: ConnectorState): Promise<void> {
+      let s: OfbLinkState;
+      try {
+        s = readLinkState(state, def.name);
+      } catch {
+        return; // No consent kept: nothing to end at the bank.
+      }
+      const { client } = await bank(def);
+      const failures: unknown[] = [];
+      const attempt = async (call: () => Promise<void>) => {
+        try {
+          await call();
+        } catch (err) {
+          failures.push(err);
+        }
+      };
+      // Deleting the consent is what ends it; the tokens are revoked as well in case the bank does not.
+      await attempt(() => client.deleteConsent(s.consentId));
+      if (s.refreshToken) await attempt(() => client.revokeToken(s.refreshToken!, 'refresh_token'));
+      await attempt(() => client.revokeToken(s.accessToken, 'access_token'));
+      // A refusal (already rejected: 422) is fine; an unreachable bank is worth another try.
+      const transient = failures.find((e) => e instanceof OfbUnavailableError || e instanceof OfbRateLimitedError);
+      if (transient) throw domainError(transient);
+    },
+
+    async close() {
+      const built = await Promise.allSettled([...banks.values()]);
+      banks.clear();
+      await Promise.all(built.map((b) => (b.status === 'fulfilled' ? b.value.close() : undefined)));
+    },
+  };
+  return connector;
+}
+
+/** now + months, no later than `consent_days` (the bank refuses more than 12 months). */
+export function consentExpiry(now: Date, months: number, consentDays: number): Date {
+  const byMonths = new Date(now);
+  byMonths.setUTCMonth(byMonths.getUTCMonth() + months);
+  return new Date(Math.min(byMonths.getTime(), now.getTime() + consentDays * 86_400_000));
+}
+
+function checkConsentRequest(r: ConsentRequest): void {
+  const errors: VinculoError[] = [];
+  if (!isCpf(r.document)) errors.push(fieldError.invalid('document', 'Enter a valid CPF (11 digits).'));
+  if (!Array.isArray(r.permissions) || r.permissions.length === 0 || !r.permissions.every((p) => GROUPS.includes(p))) {
+    errors.push(fieldError.invalid('permissions', `Choose one or more of ${GROUPS.join(', ')}.`));
+  }
+  if (!MONTHS.includes(r.months)) errors.push(fieldError.invalid('months', `Choose one of ${MONTHS.join(', ')}.`));
+  if (errors.length) throw new ValidationErrors(errors);
+}
+
+/** 11 digits with valid check digits (the bank's login page refuses any other). */
+export function isCpf(value: unknown): boolean {
+  if (typeof value !== 'string' || !/^\d{11}$/.test(value) || /^(\d)\1{10}$/.test(value)) return false;
+  const d = [...value].map(Number);
+  const check = (n: number) => {
+    const sum = d.slice(0, n).reduce((acc, x, i) => acc + x * (n + 1 - i), 0);
+    return ((sum * 10) % 11) % 10;
+  };
+  return check(9) === d[9] && check(10) === d[10];
+}

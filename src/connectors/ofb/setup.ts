@@ -1,0 +1,70 @@
+/**
+ * The Open Finance Brasil institutions of one server process: the operator's banks
+ * (VINCULO_OFB_INSTITUTIONS, loaded and checked at start: a bad file stops the start with every
+ * problem listed) and, with the sandbox institutions on, the mock bank `ofmockbank_br_retail`.
+ *
+ * The mock bank starts at its first use (the first consent, the first refresh of one of its links),
+ * not at start-up: it loads oidc-provider and makes a CA, which most processes never need. It runs
+ * in this process on a local HTTPS port and lives as long as it: a link it authorised is
+ * refreshed by the process that holds it, i.e. with the embedded store (one process, the
+ * default) or a PostgreSQL server that runs its own workers. A separate `vinculo worker` process
+ * starts a bank of its own that does not know those tokens (see docs/open-finance-brasil.md).
+ */
+import type { Config } from '../../config.js';
+import type { ConsentConnector } from '../connector.js';
+import { assertDistinctInstitutions, derivedInstitutionId, loadOfbInstitutions, ofbInstitutionDefinition, type OfbInstitution } from './config/index.js';
+import { createOfbConnector, type OfbSource } from './connector.js';
+import { BANK } from './mock/resources/bank.js';
+
+export interface OfbInstitutions {
+  /** null: no OFB institution in this process. */
+  connector: ConsentConnector | null;
+  close(): Promise<void>;
+}
+
+export interface OfbSetupOptions {
+  /** Vinculo's callback URL for the sandbox bank, asked when the bank starts (the port is known by then). */
+  redirectUri: () => string;
+  /** The sandbox bank's clock. */
+  clock?: () => Date;
+}
+
+/** The sandbox bank's catalogue entry, known without starting it. */
+const SANDBOX_CATALOGUE = {
+  id: derivedInstitutionId(BANK.institution),
+  name: BANK.institution,
+  display_name: BANK.brandName,
+  website: null,
+  primary_color: '#0b6e4f',
+  logo: null,
+  icon_logo: null,
+  text_logo: null,
+};
+
+export async function openOfbInstitutions(config: Config, options: OfbSetupOptions): Promise<OfbInstitutions> {
+  const configured = config.ofbInstitutionsFile ? await loadOfbInstitutions(config.ofbInstitutionsFile) : [];
+  const sources: OfbSource[] = configured.map((entry) => ({ definition: ofbInstitutionDefinition(entry), entry: async () => entry }));
+  let sandbox: Promise<{ entry: OfbInstitution; close(): Promise<void> }> | null = null;
+  if (config.sandboxInstitutions) {
+    assertDistinctInstitutions([...configured, { ...SANDBOX_CATALOGUE, source: 'sandbox' }]);
+    sources.push({
+      definition: ofbInstitutionDefinition(SANDBOX_CATALOGUE),
+      entry: async () => {
+        sandbox ??= import('./sandbox/index.js').then((m) =>
+          m.startSandboxOfbBank({ clock: options.clock ?? (() => new Date()), port: config.ofbSandboxPort, redirectUri: options.redirectUri() }),
+        );
+        sandbox.catch(() => (sandbox = null)); // a failed start is tried again at the next use
+        return (await sandbox).entry;
+      },
+    });
+  }
+  if (!sources.length) return { connector: null, close: async () => {} };
+  const connector = createOfbConnector(sources);
+  return {
+    connector,
+    async close() {
+      await connector.close();
+      if (sandbox) await (await sandbox.catch(() => null))?.close();
+    },
+  };
+}
