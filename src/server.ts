@@ -170,7 +170,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     retrievals.registerJobs(data);
     const refreshes = new Refreshes(access, data, webhookOutbox, queue, now, audit, { jobTimeoutSeconds: config.jobTimeoutSeconds, metrics });
     refreshes.registerJobs();
-    const links = new Links(access, audit, refreshes);
+    const links = new Links(access, audit, refreshes, undefined, options.logger);
     const retention = new Retention(store.db, {
       webhookDays: config.webhookRetentionDays,
       jobDays: config.jobRetentionDays,

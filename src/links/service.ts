@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
-import { CREDENTIAL_FIELDS } from '../connectors/connector.js';
+import type { ConnectorState, ConsentConnector, ConsentRequest, Credentials, InstitutionDefinition, LoginOutcome } from '../connectors/connector.js';
+import { CREDENTIAL_FIELDS, isConsentConnector } from '../connectors/connector.js';
 import type { Audit, AuditAction } from '../audit/index.js';
 import { Idempotency } from '../idempotency/service.js';
 import { apiError, fieldError, isCredentialsRejected, ValidationErrors, VinculoError } from '../errors.js';
@@ -10,7 +10,7 @@ import * as links from '../store/queries/links.js';
 import type { Kysely } from 'kysely';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
 import type { Principal } from '../tenants/service.js';
-import { UUID, type LinkAccess, type LinkSecrets, type StoredCredentials } from './access.js';
+import { UUID, type Institution, type LinkAccess, type LinkSecrets, type StoredCredentials } from './access.js';
 import { linkFilters } from './filters.js';
 import type { Link, PatchLinkBody, RegisterLinkBody, ResumeBody, UpdateLinkBody } from './schema.js';
 import { assertUsable, nextStatus, type LinkStatus } from './status.js';
@@ -107,6 +107,29 @@ export interface LinkLifecycle {
   rescheduled(tx: Kysely<Database>, before: LinkRow, after: LinkRow): Promise<void>;
 }
 
+/** The link options a consent link takes from the Connect widget (its token and its page). */
+export type ConsentLinkOptions = Pick<RegisterLinkBody, 'access_mode' | 'external_id' | 'fetch_resources' | 'stale_in' | 'credentials_storage' | 'refresh_rate'>;
+
+/** What a finished Open Finance consent makes a link from (see `Links.connectConsent`). */
+export interface ConsentLinkRequest {
+  institution: string;
+  /** The parameters the institution sent back to the OAuth redirect (query, fragment or form). */
+  callback: Record<string, string>;
+  /** The connector's `pending` from `startConsent`. */
+  pending: ConnectorState;
+  /** The CPF the consent was asked for (digits): the link's end user, for `institution_user_id`. */
+  document: string;
+  options: ConsentLinkOptions;
+}
+
+export interface LinksLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/** Open Finance institutions: links come from the user's consent at the bank, never from a login form. */
+const isConsentInstitution = (inst: Institution): boolean =>
+  isConsentConnector(inst.connector) || inst.definition.integration_type === 'openbanking';
+
 /**
  * Links: registering, reading, repairing, re-configuring and deleting a user's connection to an
  * institution. Owns the transaction boundaries; SQL lives in src/store, the institution session,
@@ -119,6 +142,8 @@ export class Links {
     private readonly lifecycle?: LinkLifecycle,
     /** The links this process answered, kept while their changes are heard (./cache.ts). */
     readonly cache: LinkViewCache = new LinkViewCache(),
+    /** Where a consent that could not be revoked on DELETE is reported (server.ts passes its logger). */
+    private readonly logger: LinksLogger = { warn: (obj, msg) => process.emitWarning(`${msg} ${JSON.stringify(obj)}`) },
   ) {}
 
   /**
@@ -164,9 +189,105 @@ export class Links {
     return link;
   }
 
+  /**
+   * DELETE /api/links/{id}/. A consent link's consent is revoked at the institution first. A failed
+   * revocation is logged (codes only) and the link deleted anyway, as Belvo does: the client asked
+   * for the link to go, and a consent left at the bank expires on its own (and its user can revoke
+   * it there); refusing the delete would leave a link the client can no longer get rid of.
+   */
   async destroy(p: Principal, id: string): Promise<void> {
     await this.audited(p, 'delete', id, async () => {
-      if (!UUID.test(id) || !(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
+      const link = await this.access.find(p, id);
+      if (!link) throw apiError('not_found');
+      await this.revokeConsent(link);
+      if (!(await links.deleteLink(this.db, p.tenantId, id))) throw apiError('not_found');
+    });
+  }
+
+  private async revokeConsent(link: LinkRow): Promise<void> {
+    const inst = await this.access.resolveInstitution({ tenantId: link.tenant_id } as Principal, link.institution);
+    if (!inst || !isConsentConnector(inst.connector)) return;
+    try {
+      const secrets = await this.access.secrets(link);
+      if (secrets) await inst.connector.revoke(inst.definition, secrets.state);
+    } catch (err) {
+      // Codes and names only: an institution's error text may quote tokens or the user's document.
+      const reason = err instanceof VinculoError ? err.code : err instanceof Error ? err.name : 'unknown';
+      this.logger.warn({ link: link.id, institution: link.institution, reason }, 'the consent of a deleted link could not be revoked at the institution; the link is deleted anyway');
+    }
+  }
+
+  // ---- Open Finance consents (the Connect widget's flow) ----------------------------------------
+
+  /**
+   * Starts a consent at an Open Finance institution for the Connect widget: checks the link
+   * options the widget will create the link with, then asks the connector for the bank's
+   * authorization URL and the `pending` state to keep until the user comes back.
+   */
+  async startConsent(
+    p: Principal,
+    institution: string,
+    request: ConsentRequest,
+    options: ConsentLinkOptions,
+  ): Promise<{ authorizationUrl: string; pending: ConnectorState; institution: InstitutionDefinition }> {
+    const inst = await this.consentInstitution(p, institution);
+    this.consentOptions(inst.definition, options);
+    this.access.assertUp(inst);
+    const started = await inst.connector.startConsent(inst.definition, request);
+    return { ...started, institution: inst.definition };
+  }
+
+  /**
+   * The user came back from the institution: finishes the consent and creates its link, valid at
+   * once, as a registration whose login succeeded (same audit record, same first load). The link
+   * keeps no credentials: the connector's state (its consent and tokens) is sealed in their place.
+   */
+  connectConsent(p: Principal, request: ConsentLinkRequest): Promise<Link> {
+    return this.audited(p, 'widget_connect', null, async () => {
+      const inst = await this.consentInstitution(p, request.institution);
+      const def = inst.definition;
+      const options = this.consentOptions(def, request.options);
+      const consent = await inst.connector.finishConsent(def, request.callback, request.pending);
+      const now = await this.access.now(p.tenantId);
+      const link = await this.db.transaction().execute(async (tx) => {
+        const link = await links.insertLink(tx, {
+          id: randomUUID(),
+          tenant_id: p.tenantId,
+          institution: def.name,
+          created_by: p.userId,
+          institution_user_id: institutionUserId(p.userIdKey, def.name, { username: request.document }),
+          ...options,
+          credentials_expire_at: storageExpiry(options.credentials_storage, now),
+          created_at: now,
+          updated_at: now,
+          status: nextStatus('new', 'login_succeeded'),
+          last_accessed_at: now,
+        });
+        await this.access.keepCredentials(tx, link, { credentials: {}, state: consent.state });
+        await this.lifecycle?.created(tx, link);
+        return link;
+      });
+      return toLinkJson(link);
+    });
+  }
+
+  private async consentInstitution(p: Principal, name: string): Promise<Institution & { connector: ConsentConnector }> {
+    const inst = await this.access.resolveInstitution(p, name);
+    if (!inst) throw new ValidationErrors([fieldError.doesNotExist('institution', 'name', name)]);
+    if (!isConsentConnector(inst.connector)) {
+      throw apiError('unsupported_operation', `${name} is not an Open Finance institution: connect it with its login form`);
+    }
+    return inst as Institution & { connector: ConsentConnector };
+  }
+
+  /** A consent link keeps its connector state like credentials: recurrent ones must store it. */
+  private consentOptions(def: InstitutionDefinition, options: ConsentLinkOptions) {
+    const recurrent = (options.access_mode ?? 'recurrent') === 'recurrent';
+    return this.registerOptions(def, {
+      ...options,
+      institution: def.name,
+      username: '',
+      credentials_storage: recurrent ? 'store' : (options.credentials_storage ?? 'store'),
     });
   }
 
@@ -182,6 +303,12 @@ export class Links {
     if (recovered) return toLinkJson(recovered);
     const inst = await this.access.resolveInstitution(p, body.institution);
     if (!inst) throw new ValidationErrors([fieldError.doesNotExist('institution', 'name', body.institution)]);
+    if (isConsentInstitution(inst)) {
+      throw apiError(
+        'unsupported_operation',
+        `${inst.definition.name} is an Open Finance institution: its links are created with the user's consent in the Connect widget (a token with widget.openfinance_feature "consent_link_creation"), not with POST /api/links/`,
+      );
+    }
     const def = inst.definition;
     const options = this.registerOptions(def, body);
     const credentials = formCredentials(def, body);

@@ -1,4 +1,5 @@
 import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
+import { cpfDigits, isValidCpf } from './ui/cpf.js';
 
 /**
  * The `widget` object of `POST /api/token/` (Belvo's branding and callback configuration). It is
@@ -21,12 +22,28 @@ export interface WidgetCallbackUrls {
   event?: string;
 }
 
+/** Belvo's OFDA permission groups a consent may ask for (what `ConsentConnector` supports). */
+export const CONSENT_PERMISSIONS = ['REGISTER', 'ACCOUNTS', 'CREDIT_CARDS'] as const;
+export type ConsentPermission = (typeof CONSENT_PERMISSIONS)[number];
+
+/** Belvo's `widget.consent` of an OFDA token (Open Finance Brasil institutions). */
+export interface WidgetConsentConfig {
+  terms_and_conditions_url?: string;
+  permissions?: ConsentPermission[];
+  /** The end user's CPF (digits only) as the bank will check it. */
+  identification_info?: { type: 'CPF'; number: string; name?: string }[];
+  purpose?: string;
+}
+
 /** What the widget page applies. */
 export interface AppliedWidgetConfig {
   branding: WidgetBranding;
   callback_urls: WidgetCallbackUrls;
   /** CSS custom properties of the widget (only the documented ones), e.g. `--primary-color`. */
   theme: { css_key: string; value: string }[];
+  /** `consent_link_creation`: the token may create links from Open Finance consents. */
+  openfinance_feature?: 'consent_link_creation';
+  consent?: WidgetConsentConfig;
 }
 
 /** The widget's CSS variables a client may set through `widget.theme`. */
@@ -109,6 +126,21 @@ export function checkWidgetConfig(raw: Record<string, unknown> | null | undefine
     }
   }
 
+  if (raw.openfinance_feature !== undefined && raw.openfinance_feature !== null) {
+    if (raw.openfinance_feature !== 'consent_link_creation') bad('openfinance_feature', 'Must be "consent_link_creation".');
+    else applied.openfinance_feature = 'consent_link_creation';
+  }
+
+  const consent = raw.consent;
+  if (consent !== undefined && consent !== null) {
+    if (typeof consent !== 'object' || Array.isArray(consent)) bad('consent', 'Must be an object.');
+    else {
+      // Only what Vinculo applies goes to the page; other keys are stored, not applied.
+      const checked = checkConsent(consent as Record<string, unknown>, bad);
+      if (Object.keys(checked).length) applied.consent = checked;
+    }
+  }
+
   const theme = raw.theme;
   if (theme !== undefined && theme !== null) {
     if (!Array.isArray(theme)) bad('theme', 'Must be a list of {css_key, value}.');
@@ -125,4 +157,50 @@ export function checkWidgetConfig(raw: Record<string, unknown> | null | undefine
 
   if (errors.length) throw new ValidationErrors(errors);
   return applied;
+}
+
+/** `widget.consent`: the terms link, the permission groups and the user's CPF (check digits valid). */
+function checkConsent(c: Record<string, unknown>, bad: (field: string, message: string) => void): WidgetConsentConfig {
+  const out: WidgetConsentConfig = {};
+  const terms = c.terms_and_conditions_url;
+  if (terms !== undefined && terms !== null && terms !== '') {
+    const url = typeof terms === 'string' ? parseUrl(terms) : null;
+    if (!url || url.protocol !== 'https:') bad('consent.terms_and_conditions_url', 'Must be an https URL.');
+    else out.terms_and_conditions_url = terms as string;
+  }
+  if (c.permissions !== undefined && c.permissions !== null) {
+    const list = c.permissions;
+    const unknown = Array.isArray(list) ? list.filter((p) => !(CONSENT_PERMISSIONS as readonly unknown[]).includes(p)) : [];
+    if (!Array.isArray(list) || list.length === 0 || unknown.length) {
+      bad('consent.permissions', `Must be a non-empty list of ${CONSENT_PERMISSIONS.join(', ')}${unknown.length ? `; unknown: ${unknown.map(String).join(', ')}` : ''}.`);
+    } else out.permissions = [...new Set(list as ConsentPermission[])];
+  }
+  if (c.identification_info !== undefined && c.identification_info !== null) {
+    const list = c.identification_info;
+    if (!Array.isArray(list) || list.length !== 1) bad('consent.identification_info', 'Must be a list with one {type: "CPF", number, name}.');
+    else {
+      const item = list[0] as Record<string, unknown> | null;
+      const at = 'consent.identification_info.0';
+      if (!item || typeof item !== 'object') bad(at, 'Must be {type: "CPF", number, name}.');
+      else {
+        let ok = true;
+        if (item.type !== 'CPF') (ok = false), bad(`${at}.type`, 'Must be "CPF".');
+        // Never echo the number: it identifies a person.
+        if (typeof item.number !== 'string' || !isValidCpf(item.number)) (ok = false), bad(`${at}.number`, 'Must be a valid CPF (11 digits, check digits included).');
+        if (item.name !== undefined && item.name !== null && (typeof item.name !== 'string' || item.name.length > 200)) {
+          ok = false;
+          bad(`${at}.name`, 'Must be text of at most 200 characters.');
+        }
+        if (ok) {
+          const number = cpfDigits(item.number as string)!;
+          out.identification_info = [{ type: 'CPF', number, ...(typeof item.name === 'string' && item.name ? { name: item.name } : {}) }];
+        }
+      }
+    }
+  }
+  if (c.purpose !== undefined && c.purpose !== null) {
+    if (typeof c.purpose !== 'string' || c.purpose.length > 500) bad('consent.purpose', 'Must be text of at most 500 characters.');
+    else out.purpose = c.purpose;
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { Tenants } from '../tenants/service.js';
 import type { Vault } from '../vault/index.js';
 import { apiError } from '../errors.js';
 import { ensureWidgetBuild, type WidgetBuild } from './build.js';
+import { ConsentFlow } from './consent.js';
 import { widgetRoutes } from './routes.js';
 import { WidgetService } from './service.js';
 import { widgetStatic } from './static.js';
@@ -15,6 +16,7 @@ import { SIGNING_PURPOSE, WidgetTokens } from './tokens.js';
 
 export { WidgetService } from './service.js';
 export { buildWidget, ensureWidgetBuild } from './build.js';
+export { ConsentFlow } from './consent.js';
 
 export function createWidgetService(deps: {
   db: Kysely<Database>;
@@ -24,7 +26,8 @@ export function createWidgetService(deps: {
   institutions: Institutions;
 }): WidgetService {
   const tokens = new WidgetTokens(deps.vault.deriveKeys(SIGNING_PURPOSE));
-  return new WidgetService(deps.db, deps.tenants, deps.links, deps.institutions, tokens);
+  const consents = new ConsentFlow(deps.db, deps.vault, deps.tenants, deps.links);
+  return new WidgetService(deps.db, deps.tenants, deps.links, deps.institutions, tokens, consents);
 }
 
 /**

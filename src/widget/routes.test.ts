@@ -359,7 +359,8 @@ describeStores('widget: tokens and the widget API', (h) => {
     assert.deepEqual(await names('?country_codes=MX&institution_types=retail'), ['erebor_mx_retail', 'gringotts_mx_retail', 'heimdall_mx_retail']);
     assert.deepEqual(await names('?institution_types=business'), ['gotham_mx_business']);
     assert.deepEqual(await names('?institution_types=fiscal,employment'), ['imss_mx_employment', 'tatooine_mx_fiscal']);
-    assert.deepEqual(await names('?country_codes=co,br&institution_types=bank'), ['erebor_br_retail', 'erebor_co_retail']);
+    // ofmockbank_br_retail: the sandbox Open Finance Brasil bank.
+    assert.deepEqual(await names('?country_codes=co,br&institution_types=bank'), ['erebor_br_retail', 'erebor_co_retail', 'ofmockbank_br_retail']);
     assert.deepEqual(await names('?institutions=gotham_mx_business,erebor_co_retail'), ['erebor_co_retail', 'gotham_mx_business']);
     assert.deepEqual(await names('?institution_types=crypto'), []);
   });

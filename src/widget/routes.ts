@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import { parseBasicAuth } from '../http/auth.js';
 import { apiError } from '../errors.js';
 import type { Tenants } from '../tenants/service.js';
+import { consentCallbackRoutes } from './consent.js';
 import {
+  ConsentStartBody,
   InstitutionsQuery,
   LinkIdParams,
   RefreshBody,
@@ -74,5 +76,13 @@ export const widgetRoutes: FastifyPluginAsyncTypebox<{ widget: WidgetService; te
     api.post('/widget/api/links/:id/reconnect/', { schema: { params: LinkIdParams } }, async (req) =>
       widget.reconnect(req.widget, req.params.id),
     );
+    // Open Finance institutions: start the consent at the bank (src/widget/consent.ts).
+    api.post('/widget/api/consents/', { schema: { body: ConsentStartBody } }, async (req, reply) => {
+      reply.status(201);
+      return widget.consents.start(req.widget, req.body);
+    });
   });
+
+  // The bank's redirect back (public: the OAuth state is what identifies the consent).
+  await app.register(consentCallbackRoutes, { widget });
 };

@@ -1,12 +1,14 @@
 import { Type, type Static } from 'typebox';
 import { RegisterLinkBody, ResumeBody, UpdateLinkBody } from '../links/schema.js';
+import { CONSENT_PERMISSIONS } from './config.js';
 
 /** Request shapes of the token endpoint and the widget's own API, declared once. */
 
 /**
  * `POST /api/token/`: Belvo's body. The secret key pair comes in the body (`widgetToken.create`)
- * or as Basic auth (`links.token`); unknown keys are accepted and ignored, as Belvo's OFDA
- * options may be sent to a multi-region widget.
+ * or as Basic auth (`links.token`); unknown keys are accepted and ignored. `widget` stays an open
+ * object here (its OFDA `openfinance_feature` and `consent` included): ./config.ts checks the
+ * parts Vinculo applies and names the bad field (`widget.consent.identification_info.0.number`).
  */
 export const TokenBody = Type.Object({
   id: Type.Optional(Type.String({ maxLength: 200 })),
@@ -58,6 +60,31 @@ export const InstitutionsQuery = Type.Object({
 export type InstitutionsQuery = Static<typeof InstitutionsQuery>;
 
 export const LinkIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+/**
+ * `POST /widget/api/consents/`: what the consent screen sends for an Open Finance institution.
+ * The CPF may be left out when the token's `widget.consent.identification_info` has it; the
+ * permission groups default to the token's. Link options other than the page's own come from the token.
+ */
+export const ConsentStartBody = Type.Object(
+  {
+    institution: Type.String({ minLength: 1, maxLength: 100 }),
+    document: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+    permissions: Type.Optional(Type.Array(Type.Enum(CONSENT_PERMISSIONS), { minItems: 1, maxItems: CONSENT_PERMISSIONS.length })),
+    months: Type.Union([Type.Literal(3), Type.Literal(6), Type.Literal(9), Type.Literal(12)]),
+    access_mode: RegisterLinkBody.properties.access_mode,
+    external_id: RegisterLinkBody.properties.external_id,
+  },
+  strict,
+);
+export type ConsentStartBody = Static<typeof ConsentStartBody>;
+
+/** `POST /ofb/callback`: the parameters the bank put in the redirect (fragment or query), as the page read them. */
+export const CallbackBody = Type.Object(
+  { params: Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 16384 }), { maxProperties: 32 }) },
+  strict,
+);
+export type CallbackBody = Static<typeof CallbackBody>;
 
 /**
  * `POST /api/token/` and `/api/token/refresh/`: a widget access token and its refresh token (JWTs).

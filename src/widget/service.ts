@@ -9,6 +9,7 @@ import * as q from '../store/queries/widget-sessions.js';
 import type { Database, WidgetSessionRow } from '../store/schema.js';
 import type { Principal, Tenants } from '../tenants/service.js';
 import { checkWidgetConfig, type AppliedWidgetConfig } from './config.js';
+import type { ConsentFlow } from './consent.js';
 import type { InstitutionsQuery, TokenBody, TokenPair, WidgetRegisterBody, WidgetResumeBody, WidgetUpdateBody } from './schema.js';
 import { expired, WIDGET_SCOPES, type WidgetClaims, type WidgetScope, type WidgetTokens } from './tokens.js';
 
@@ -83,6 +84,8 @@ export class WidgetService {
     private readonly links: Links,
     private readonly institutions: Institutions,
     readonly tokens: WidgetTokens,
+    /** Open Finance consents (./consent.ts); set by createWidgetService. */
+    readonly consents: ConsentFlow,
   ) {}
 
   // ---- tokens ----------------------------------------------------------------------------------

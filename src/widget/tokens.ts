@@ -21,7 +21,16 @@ import { apiError, type VinculoError } from '../errors.js';
  */
 
 export const TOKEN_TTL_SECONDS = 600;
-export const WIDGET_SCOPES = ['read_institutions', 'write_links', 'read_links'] as const;
+/** Belvo's widget scopes; the `*_consents` ones are those of OFDA (Open Finance Brasil) tokens. */
+export const WIDGET_SCOPES = [
+  'read_institutions',
+  'write_links',
+  'read_links',
+  'read_consents',
+  'write_consents',
+  'write_consent_callback',
+  'delete_consents',
+] as const;
 export type WidgetScope = (typeof WIDGET_SCOPES)[number];
 export type TokenUse = 'access' | 'refresh';
 

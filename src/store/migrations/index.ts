@@ -12,6 +12,7 @@ import * as m0010 from './0010_idempotency_effect.js';
 import * as m0011 from './0011_link_changes.js';
 import * as m0012 from './0012_link_counts.js';
 import * as m0013 from './0013_refreshed_claim.js';
+import * as m0014 from './0014_consent_sessions.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_link_changes': m0011,
   '0012_link_counts': m0012,
   '0013_refreshed_claim': m0013,
+  '0014_consent_sessions': m0014,
 };

@@ -51,6 +51,27 @@ export interface Institution {
   icon_logo: string | null;
   form_fields: FormField[];
   status: string;
+  /** `openbanking`: an Open Finance institution, connected by the user's consent at the bank (no login form). */
+  integration_type?: 'credentials' | 'openbanking';
+}
+
+export type ConsentPermission = 'REGISTER' | 'ACCOUNTS' | 'CREDIT_CARDS';
+
+/** The token's `widget.consent` as the server applied it. */
+export interface ConsentConfig {
+  terms_and_conditions_url?: string;
+  permissions?: ConsentPermission[];
+  identification_info?: { type: 'CPF'; number: string; name?: string }[];
+  purpose?: string;
+}
+
+/** What `POST /ofb/callback` answered, as the window that came back from the bank tells its opener. */
+export interface ConsentAnswer {
+  redirect_url: string;
+  outcome: 'success' | 'exit';
+  institution: string;
+  link?: string;
+  last_encountered_error?: { code: string; message: string };
 }
 
 export interface Link {
@@ -73,6 +94,8 @@ export interface SessionInfo {
     };
     callback_urls: { success?: string; exit?: string; event?: string };
     theme: { css_key: string; value: string }[];
+    openfinance_feature?: 'consent_link_creation';
+    consent?: ConsentConfig;
   };
   link: { id: string; institution: string; status: string; needs: 'credentials' | 'token' } | null;
   institution: Institution | null;
@@ -129,4 +152,6 @@ export class Api {
   resume = (body: { session: string; link: string; token?: string }) => this.call<Link>('PATCH', '/widget/api/links/', body);
   update = (id: string, body: Record<string, string>) => this.call<Link>('PUT', `/widget/api/links/${encodeURIComponent(id)}/`, body);
   reconnect = (id: string) => this.call<Link>('POST', `/widget/api/links/${encodeURIComponent(id)}/reconnect/`);
+  startConsent = (body: { institution: string; months: number; document?: string; access_mode?: string; external_id?: string }) =>
+    this.call<{ redirect_url: string }>('POST', '/widget/api/consents/', body);
 }

@@ -5,7 +5,8 @@
  * the iframe that belvo-widget-1-stable.js mounts (token and options by postMessage from the
  * client's page, results back the same way). Credentials only ever go to this page's own origin.
  */
-import { Api, ApiError, type ErrorItem, type Institution, type Link, type SessionInfo } from './api.js';
+import { Api, ApiError, type ConsentAnswer, type ConsentPermission, type ErrorItem, type Institution, type Link, type SessionInfo } from './api.js';
+import { cpfDigits, formatCpf, isValidCpf } from './cpf.js';
 import { h, uid } from './dom.js';
 import { pickLocale, translator, type MessageKey, type Translate } from './i18n.js';
 import { fromConfig, fromQuery, type WidgetOptions } from './options.js';
@@ -15,7 +16,34 @@ const SOURCE = 'vinculo-widget';
 /** Hosted mode: how long the success screen shows before the redirect to `callback_urls.success`. */
 const SUCCESS_REDIRECT_MS = 2500;
 
-type Page = '/loading' | '/institutions' | '/login' | '/working' | '/mfa' | '/success' | '/error' | '/exit-survey' | '/closed';
+type Page =
+  | '/loading'
+  | '/institutions'
+  | '/login'
+  | '/consent'
+  | '/consent-window'
+  | '/working'
+  | '/mfa'
+  | '/success'
+  | '/error'
+  | '/exit-survey'
+  | '/closed';
+
+const CONSENT_PERMISSIONS: readonly ConsentPermission[] = ['REGISTER', 'ACCOUNTS', 'CREDIT_CARDS'];
+const CONSENT_MONTHS = [12, 9, 6, 3] as const;
+
+/** What an Open Finance consent that did not end in a link says to the user, by error code. */
+const CONSENT_ERRORS: Record<string, MessageKey> = {
+  consent_rejected: 'errConsentRejected',
+  login_error: 'errConsentRejected',
+  session_expired: 'errConsentExpired',
+  authentication_failed: 'errSession',
+  permission_denied: 'errNotAllowed',
+  institution_down: 'errDown',
+  institution_unavailable: 'errDown',
+  request_timeout: 'errTimeout',
+  too_many_sessions: 'errBusy',
+};
 
 interface Embedded {
   parentOrigin: string;
@@ -121,7 +149,7 @@ class Widget {
     } catch (err) {
       return this.fail(err, () => this.showInstitutions());
     }
-    if (list.length === 1) return this.showLogin(list[0], false);
+    if (list.length === 1) return this.pick(list[0], false);
 
     const company = this.session.widget.branding.company_name;
     const searchId = uid('search');
@@ -131,7 +159,7 @@ class Widget {
     const items = list.map((inst) => {
       const button = h(
         'button',
-        { type: 'button', class: 'institution', 'data-institution': inst.name, onclick: () => this.showLogin(inst, true) },
+        { type: 'button', class: 'institution', 'data-institution': inst.name, onclick: () => this.pick(inst, true) },
         avatar(inst),
         h(
           'span',
@@ -182,6 +210,181 @@ class Widget {
     ], { title: this.t('selectTitle') });
     count.textContent = list.length === 1 ? this.t('result') : this.t('results', { n: list.length });
     empty.hidden = list.length > 0;
+  }
+
+  /** After an institution is chosen: its login form, or the consent screen of an Open Finance bank. */
+  private pick(inst: Institution, canGoBack: boolean): void {
+    if (inst.integration_type === 'openbanking' && this.session.mode === 'connect') return this.showConsent(inst, canGoBack);
+    this.showLogin(inst, canGoBack);
+  }
+
+  // ---- Open Finance consent -------------------------------------------------------------------
+
+  /** Sharing period last chosen (kept when the screen is shown again). */
+  private consentMonths = 12;
+
+  /**
+   * An Open Finance institution: what will be shared, for how long, for which CPF; "Continue"
+   * starts the consent and sends the user to the bank, whose pages confirm it.
+   */
+  private showConsent(inst: Institution, canGoBack: boolean, problem?: { document?: string }): void {
+    this.institution = inst;
+    const config = this.session.widget.consent ?? {};
+    const permissions = config.permissions ?? CONSENT_PERMISSIONS;
+    const fromToken = config.identification_info?.[0]?.number;
+    const months = h(
+      'select',
+      { id: 'consent-months', name: 'months' },
+      CONSENT_MONTHS.map((n) => h('option', { value: String(n), selected: n === this.consentMonths }, this.t('months', { n }))),
+    );
+    const docError = h('p', { class: 'field-error', id: 'consent-document-error', hidden: true });
+    const doc = h('input', {
+      id: 'consent-document',
+      name: 'document',
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'off',
+      placeholder: '000.000.000-00',
+      required: !fromToken,
+      readonly: Boolean(fromToken),
+      'aria-describedby': 'consent-document-error',
+    });
+    doc.value = fromToken ? formatCpf(fromToken) : (this.typed.document ?? '');
+    doc.addEventListener('input', () => clearError(doc, docError));
+    if (problem?.document) setError(doc, docError, problem.document);
+    const terms = config.terms_and_conditions_url ?? this.session.widget.branding.company_terms_url;
+    const submit = () => {
+      let document: string | undefined;
+      if (!fromToken) {
+        const value = doc.value.trim();
+        if (!isValidCpf(value)) {
+          setError(doc, docError, this.t(value ? 'consentCpfInvalid' : 'required'));
+          doc.focus();
+          return;
+        }
+        this.typed.document = value;
+        document = cpfDigits(value)!;
+      }
+      this.consentMonths = Number(months.value);
+      // Banks refuse to be framed: inside a frame the bank opens in a new window, opened now while
+      // the click still allows a pop-up (it is pointed at the bank once the server answers).
+      const framed = window.top !== window.self;
+      const popup = framed ? window.open('', '_blank') : null;
+      void this.startConsent(inst, canGoBack, {
+        institution: inst.name,
+        months: this.consentMonths,
+        ...(document ? { document } : {}),
+        ...(this.options.access_mode ? { access_mode: this.options.access_mode } : {}),
+        ...(this.options.external_id ? { external_id: this.options.external_id } : {}),
+      }, framed, popup);
+    };
+    const form = h(
+      'form',
+      { id: 'consent-form', class: 'form', novalidate: true, onsubmit: (e: SubmitEvent) => (e.preventDefault(), submit()) },
+      h('h2', { class: 'label', id: 'consent-shares' }, this.t('consentShares')),
+      h(
+        'ul',
+        { id: 'consent-permissions', class: 'permissions', 'aria-labelledby': 'consent-shares' },
+        permissions.map((p) => h('li', { 'data-permission': p }, this.t(`perm${p}`))),
+      ),
+      h('div', { class: 'field' }, h('label', { for: 'consent-months', class: 'label' }, this.t('consentDuration')), months),
+      h('div', { class: 'field' }, h('label', { for: 'consent-document', class: 'label' }, this.t('consentCpf')), doc, docError),
+      terms
+        ? h('p', { class: 'terms' }, `${this.t('consentTermsText')} `, h('a', { id: 'consent-terms', href: terms, target: '_blank', rel: 'noopener noreferrer' }, this.t('termsLink')))
+        : null,
+      h('button', { type: 'submit', class: 'primary', id: 'consent-continue' }, this.t('continue')),
+    );
+    this.show('/consent', [
+      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t('consentHint', { institution: inst.display_name }))),
+      form,
+    ], {
+      title: this.t('consentTitle', { institution: inst.display_name }),
+      back: canGoBack ? () => this.showInstitutions() : undefined,
+      focus: problem?.document ? doc : undefined,
+    });
+  }
+
+  private async startConsent(
+    inst: Institution,
+    canGoBack: boolean,
+    body: { institution: string; months: number; document?: string; access_mode?: string; external_id?: string },
+    framed: boolean,
+    popup: Window | null,
+  ): Promise<void> {
+    this.working(this.t('redirecting', { institution: inst.display_name }));
+    let url: string;
+    try {
+      url = (await this.api.startConsent(body)).redirect_url;
+    } catch (err) {
+      popup?.close();
+      const e = asApiError(err);
+      this.recordError(e);
+      if (e.items.some((i) => i.field === 'document')) return this.showConsent(inst, canGoBack, { document: this.t('consentCpfInvalid') });
+      return this.fail(e, () => this.showConsent(inst, canGoBack));
+    }
+    if (!framed) {
+      location.assign(url);
+      return;
+    }
+    const open = popup && !popup.closed ? popup : null;
+    if (open) open.location.href = url;
+    this.showConsentWindow(inst, url, open);
+  }
+
+  /** Framed: the bank is in another window; its callback page tells this one how it ended. */
+  private showConsentWindow(inst: Institution, url: string, popup: Window | null): void {
+    let current = popup;
+    const onMessage = (e: MessageEvent) => {
+      const msg = e.data as { source?: string; type?: string; answer?: ConsentAnswer } | null;
+      if (e.origin !== location.origin || !current || e.source !== current) return;
+      if (msg?.source !== 'vinculo-consent' || msg.type !== 'consent-result' || !msg.answer) return;
+      window.removeEventListener('message', onMessage);
+      current.postMessage({ source: SOURCE, type: 'consent-ack' }, location.origin);
+      if (this.page === '/consent-window') this.consentAnswer(inst, msg.answer);
+    };
+    window.addEventListener('message', onMessage);
+    const blocked = h('p', { class: 'alert', role: 'alert', hidden: popup !== null }, this.t('consentPopupBlocked'));
+    const openAgain = () => {
+      current = window.open(url, '_blank');
+      blocked.hidden = current !== null;
+    };
+    this.show('/consent-window', [
+      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t('consentWindowHint', { institution: inst.display_name }))),
+      blocked,
+      h('button', { type: 'button', class: 'primary', id: 'consent-open-again', onclick: openAgain }, this.t('consentOpenAgain', { institution: inst.display_name })),
+      h('button', { type: 'button', class: 'secondary', onclick: () => this.exit() }, this.t('exit')),
+    ], { title: this.t('consentWindowTitle', { institution: inst.display_name }) });
+  }
+
+  private consentAnswer(inst: Institution, answer: ConsentAnswer): void {
+    if (answer.outcome === 'success' && answer.link) return this.success({ id: answer.link, institution: answer.institution, status: 'valid' });
+    const error = answer.last_encountered_error ?? { code: 'unexpected_error', message: '' };
+    this.recordError(new ApiError(400, [error]));
+    const key = CONSENT_ERRORS[error.code] ?? 'errGeneric';
+    this.showError(this.t(key, { institution: inst.display_name }), key === 'errSession' || key === 'errNotAllowed' ? null : () => this.showConsent(inst, true));
+  }
+
+  /**
+   * Hosted page without callback URLs, back from the bank (`/widget/#consent=success|error`):
+   * the consent's result, with no token (the session ended with the connection).
+   */
+  showConsentResult(result: URLSearchParams): void {
+    this.finished = true;
+    this.done = () => this.showClosed(this.t(result.get('consent') === 'success' ? 'successTitle' : 'closedTitle'));
+    if (result.get('consent') === 'success') {
+      this.show('/success', [
+        h('div', { class: 'success-mark', 'aria-hidden': 'true' }, '✓'),
+        h('p', { class: 'lead' }, this.t('consentSuccessHint')),
+        h('button', { type: 'button', class: 'primary', onclick: this.done }, this.t('done')),
+      ], { title: this.t('successTitle') });
+      return;
+    }
+    const code = result.get('code') ?? 'unexpected_error';
+    this.lastError = { code, message: '' };
+    this.show('/error', [
+      h('p', { class: 'alert', role: 'alert' }, this.t(CONSENT_ERRORS[code] ?? 'errGeneric', { institution: result.get('institution') ?? '' })),
+      h('button', { type: 'button', class: 'secondary', onclick: this.done }, this.t('close')),
+    ], { title: this.t('errorTitle') });
   }
 
   /** The login form, built from the institution's `form_fields` (update mode: its password fields only). */
@@ -637,6 +840,13 @@ function withQuery(url: string, params: Record<string, string | undefined>): str
 function boot(): void {
   const params = new URLSearchParams(location.search);
   if (params.get('embedded') !== '1') {
+    // Back from an Open Finance bank with no callback URLs to go to: show how the consent ended.
+    const consent = new URLSearchParams(location.hash.slice(1));
+    if (consent.get('consent') === 'success' || consent.get('consent') === 'error') {
+      history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+      new Widget(fromQuery(params), null).showConsentResult(consent);
+      return;
+    }
     const token = params.get('access_token');
     // The token is a bearer secret: out of the address bar (history, screenshots, shared links) once read.
     if (token !== null) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { cpfDigits, formatCpf, isValidCpf } from './cpf.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
 import { fromConfig, fromQuery } from './options.js';
 
@@ -48,5 +49,23 @@ describe('widget page: locale and options', () => {
       show_close_dialog: true,
       show_abandon_survey: true,
     });
+  });
+
+  it('checks CPF numbers by their check digits, with or without punctuation', () => {
+    for (const valid of ['76109277673', '529.982.247-25', ' 52998224725 ']) assert.equal(isValidCpf(valid), true, valid);
+    for (const invalid of ['76109277674', '52998224735', '111.111.111-11', '00000000000', '5299822472', '529.98224725', 'abc', '']) {
+      assert.equal(isValidCpf(invalid), false, invalid);
+    }
+    assert.equal(cpfDigits('529.982.247-25'), '52998224725');
+    assert.equal(cpfDigits('529-982-247-25'), null);
+    assert.equal(formatCpf('52998224725'), '529.982.247-25');
+  });
+
+  it('names every Open Finance permission group in every language', () => {
+    for (const locale of ['en', 'es', 'pt'] as const) {
+      const t = translator(locale);
+      for (const group of ['REGISTER', 'ACCOUNTS', 'CREDIT_CARDS'] as const) assert.notEqual(t(`perm${group}`), '', `${locale}.perm${group}`);
+      assert.match(t('months', { n: 6 }), /^6 /);
+    }
   });
 });
