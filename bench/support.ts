@@ -1,7 +1,7 @@
 /** What the benchmark scripts share: server children, CPU profiles, latency recording, store set-up and clean-up. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -164,9 +164,12 @@ export interface VinculoProcess {
 
 /**
  * Starts `node <args>` in the repository with `env` on top of this process's environment minus
- * every Vinculo variable (so nothing of the caller's own set-up leaks in); resolves once a stdout
- * line contains `ready`. Its error lines are passed to `log`; `stop` (also registered with
- * `cleanups`) sends SIGTERM and, after 30 s, SIGKILL. `profileDir`: node --cpu-prof into it.
+ * every Vinculo variable (so nothing of the caller's own set-up leaks in); resolves once its log
+ * has a line containing `ready`. Its output goes to a file, as a deployment's log would, not to a
+ * pipe this process reads: Node writes to pipes synchronously, so a child logging one line per
+ * request or job would wait on this process (busy generating load) to read them. The file's error
+ * lines are passed to `log` when the child exits early; `stop` (also registered with `cleanups`)
+ * sends SIGTERM and, after 30 s, SIGKILL. `profileDir`: node --cpu-prof into it.
  */
 export async function startVinculoProcess(options: {
   args: string[];
@@ -178,36 +181,32 @@ export async function startVinculoProcess(options: {
 }): Promise<VinculoProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|VINCULO_.*|NODE_ENV|LOG_LEVEL|PORT|HOST)$/.test(k)));
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, ...options.args], {
-    cwd: ROOT,
-    env: { ...inherited, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const dir = mkdtempSync(join(tmpdir(), 'vinculo-bench-child-'));
+  const logPath = join(dir, 'output.log');
+  const fd = openSync(logPath, 'a');
+  const child = spawn(process.execPath, [...profile, ...options.args], { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const tail: string[] = [];
-  const keep = (l: string) => {
-    tail.push(l);
-    if (tail.length > 50) tail.shift();
-  };
-  createInterface({ input: child.stderr! }).on('line', keep);
-  const ready = new Promise<void>((resolveReady, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      keep(l);
-      if (l.includes(options.ready)) resolveReady();
-      else if (/"level":(50|60)/.test(l)) options.log(`${options.args.join(' ')} ${child.pid}: ${l.slice(0, Number(process.env.BENCH_LOG_CHARS ?? 300))}`);
-    });
-    void exited.then(() => reject(new Error(`${options.args.join(' ')} exited before it was ready:\n${tail.join('\n')}`)));
-    setTimeout(() => reject(new Error(`${options.args.join(' ')} not ready after 60 s`)), 60_000).unref();
-  });
+  const output = () => readFileSync(logPath, 'utf8');
+  const errors = () => output().split('\n').filter((l) => /"level":(50|60)/.test(l) || (l && !l.startsWith('{')));
+  const deadline = Date.now() + 60_000;
+  while (!output().includes(options.ready)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.args.join(' ')} exited before it was ready:\n${output().slice(-5000)}`);
+    if (Date.now() > deadline) throw new Error(`${options.args.join(' ')} not ready after 60 s:\n${output().slice(-5000)}`);
+    await sleep(50);
+  }
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(t);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(t);
+    }
+    const bad = errors();
+    if (bad.length) options.log(`${options.args.join(' ')} ${child.pid} logged ${bad.length} error lines, e.g.: ${bad[0].slice(0, Number(process.env.BENCH_LOG_CHARS ?? 300))}`);
+    rmSync(dir, { recursive: true, force: true });
   };
   options.cleanups.push(stop);
-  await ready;
   return { child, stop };
 }
 

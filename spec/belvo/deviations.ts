@@ -146,6 +146,11 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     kind: 'not-belvo',
+    path: /^\/ofb\/callback(\.js)?\/?$/,
+    reason: "The Open Finance consent's OAuth redirect page, its script and the call the script makes back (POST /ofb/callback); Belvo's widget handles the bank's return itself, outside this document.",
+  },
+  {
+    kind: 'not-belvo',
     path: /^\/api\/token\/(refresh\/)?$/,
     reason: "Belvo's widget access-token endpoints: Belvo has them, but documents them in its Connect widget guide, not in this OpenAPI document, so there is no schema to check.",
   },

@@ -14,11 +14,18 @@ import type { Config } from '../../config.js';
 import type { ConsentConnector } from '../connector.js';
 import { assertDistinctInstitutions, derivedInstitutionId, loadOfbInstitutions, ofbInstitutionDefinition, type OfbInstitution } from './config/index.js';
 import { createOfbConnector, type OfbSource } from './connector.js';
+import type { MockBank } from './mock/bank.js';
 import { BANK } from './mock/resources/bank.js';
+import type { SandboxOfbBank } from './sandbox/index.js';
 
 export interface OfbInstitutions {
   /** null: no OFB institution in this process. */
   connector: ConsentConnector | null;
+  /**
+   * Test/sandbox support: the sandbox bank of this process once it has started (its consents,
+   * `faults.revokeConsent`), else null. Never starts it.
+   */
+  sandboxBank(): Promise<MockBank | null>;
   close(): Promise<void>;
 }
 
@@ -44,7 +51,7 @@ const SANDBOX_CATALOGUE = {
 export async function openOfbInstitutions(config: Config, options: OfbSetupOptions): Promise<OfbInstitutions> {
   const configured = config.ofbInstitutionsFile ? await loadOfbInstitutions(config.ofbInstitutionsFile) : [];
   const sources: OfbSource[] = configured.map((entry) => ({ definition: ofbInstitutionDefinition(entry), entry: async () => entry }));
-  let sandbox: Promise<{ entry: OfbInstitution; close(): Promise<void> }> | null = null;
+  let sandbox: Promise<SandboxOfbBank> | null = null;
   if (config.sandboxInstitutions) {
     assertDistinctInstitutions([...configured, { ...SANDBOX_CATALOGUE, source: 'sandbox' }]);
     sources.push({
@@ -58,10 +65,12 @@ export async function openOfbInstitutions(config: Config, options: OfbSetupOptio
       },
     });
   }
-  if (!sources.length) return { connector: null, close: async () => {} };
+  const sandboxBank = async () => (sandbox ? ((await sandbox.catch(() => null))?.bank ?? null) : null);
+  if (!sources.length) return { connector: null, sandboxBank, close: async () => {} };
   const connector = createOfbConnector(sources);
   return {
     connector,
+    sandboxBank,
     async close() {
       await connector.close();
       if (sandbox) await (await sandbox.catch(() => null))?.close();
