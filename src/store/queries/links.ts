@@ -5,6 +5,7 @@ import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
 import { isoText } from './iso-text.js';
 import { prepared } from '../prepared.js';
+import { retryingDeadlocks } from '../deadlock.js';
 
 type Db = Kysely<Database>;
 
@@ -70,7 +71,8 @@ export async function updateLink(db: Db, id: string, changes: LinkUpdate): Promi
 }
 
 export async function deleteLink(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const r = await db.deleteFrom('links').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  // Its cascade and a first load still inserting the link's data can deadlock: the loser goes again.
+  const r = await retryingDeadlocks(db, () => db.deleteFrom('links').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
   return Number(r.numDeletedRows) > 0;
 }
 

@@ -4,6 +4,7 @@ import { pageOf, type PageWindow } from './page.js';
 import type { FilterNode } from '../../filters/index.js';
 import { applyFilters } from './filters.js';
 import { tenantNow } from './tenants.js';
+import { retryingDeadlocks } from '../deadlock.js';
 
 /**
  * Webhook endpoints, events (the outbox) and deliveries. The delivery hot path: `insertEvent`
@@ -286,7 +287,8 @@ export interface RecordedOutcome {
 export async function parkDeliveries(db: Db, parks: readonly { id: string; now: Date }[]): Promise<string[]> {
   if (!parks.length) return [];
   const rows = parks.map((p) => sql`(${p.id}::uuid, ${p.now}::timestamptz)`);
-  const r = await sql<{ id: string }>`
+  // Two workers parking and recording deliveries of the same links lock rows in opposite orders.
+  const r = await retryingDeadlocks(db, () => sql<{ id: string }>`
     update webhook_deliveries d set waiting = true, first_attempt_at = coalesce(d.first_attempt_at, v.at)
     from (values ${sql.join(rows)}) v (id, at)
     where d.id = v.id and d.status = 'pending' and d.next_attempt_at is null and not d.waiting
@@ -294,7 +296,7 @@ export async function parkDeliveries(db: Db, parks: readonly { id: string; now: 
         select 1 from webhook_deliveries p
         where p.endpoint_id = d.endpoint_id and p.link_id = d.link_id and p.status = 'pending' and p.seq < d.seq
         order by p.seq limit 1 for share)
-    returning d.id`.execute(db);
+    returning d.id`.execute(db));
   return r.rows.map((x) => x.id);
 }
 
