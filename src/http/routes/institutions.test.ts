@@ -48,7 +48,7 @@ describeStores('institutions', (h) => {
     assert.deepEqual(names(await q('type=fiscal')), ['tatooine_mx_fiscal']);
     assert.deepEqual(names(await q('type__in=fiscal,employment')).sort(), ['imss_mx_employment', 'tatooine_mx_fiscal']);
     assert.ok(names(await q('country_code=CO')).every((n: string) => n.endsWith('_co_retail')));
-    assert.deepEqual(names(await q('country_code__in=CO,BR')).sort(), ['erebor_br_retail', 'erebor_co_retail']);
+    assert.deepEqual(names(await q('country_code__in=CO,BR')).sort(), ['erebor_br_retail', 'erebor_co_retail', 'ofmockbank_br_retail']);
     assert.deepEqual(names(await q('name__in=erebor_mx_retail,gotham_mx_business')).sort(), ['erebor_mx_retail', 'gotham_mx_business']);
     assert.deepEqual(names(await q('name=heimdall_mx_retail')), ['heimdall_mx_retail']);
     const banks = names(await q('resources__allin=ACCOUNTS,OWNERS,TRANSACTIONS'));

@@ -55,8 +55,11 @@ describeStores('links: any username and password at every sandbox institution', 
     const c = await h().newClient();
     const res = await c.request('GET', '/api/institutions/?page_size=1000');
     assert.equal(res.status, 200);
-    catalogue = res.body.results;
+    // The credential institutions: an Open Finance one (ofmockbank_br_retail) has no login form;
+    // its links come from a consent (test/ofb.test.ts), and POST /api/links/ refuses it.
+    catalogue = res.body.results.filter((i: InstitutionDefinition) => i.integration_type === 'credentials');
     assert.ok(catalogue.length >= 8, `${catalogue.length} institutions`);
+    assert.ok(res.body.results.some((i: InstitutionDefinition) => i.integration_type === 'openbanking'));
   });
 
   /** The register body for an institution: the first code of each select, a password if the form has one. */
