@@ -4,7 +4,7 @@ import type { ConnectorState } from '../connectors/connector.js';
 import { apiError } from '../errors.js';
 import type { Institutions, InstitutionStatus } from '../institutions/service.js';
 import type { LinkAccess } from '../links/access.js';
-import { toLinkJson } from '../links/service.js';
+import { toLinkJson } from '../links/registration.js';
 import type { Scheduler } from '../refresh/scheduler.js';
 import type { WebhookEmitter } from '../resources/service.js';
 import type { Principal } from '../tenants/service.js';
