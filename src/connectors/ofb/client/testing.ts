@@ -10,9 +10,9 @@ import { createFaults, createResourceServer, mockRequest, type Faults, type Mock
 import { createOfbClient, type OfbClient, type OfbClientOptions } from './client.js';
 
 /**
- * Origin of the resource servers' `links`: credit-cards-2.3.1 only accepts hosts with a lettered
- * TLD (src/connectors/ofb/spec/README.md), so links name this host; the client calls its own
- * API base with the link's query anyway.
+ * Origin of the bank's `links` (resource servers and consents API): the documents' `format: url`
+ * only accepts hosts with a lettered TLD (src/connectors/ofb/spec/README.md), so links name this
+ * host; the client calls its own API base with the link's query anyway.
  */
 export const LINKS_ORIGIN = 'https://mockbank.vinculo.dev';
 
@@ -61,7 +61,7 @@ export async function startTestBank(): Promise<TestBank> {
     res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     return true;
   };
-  const bank = await startMockBank({ handlers: [handler] });
+  const bank = await startMockBank({ handlers: [handler], linksOrigin: LINKS_ORIGIN });
   const testBank: TestBank = {
     bank,
     faults,
@@ -75,7 +75,7 @@ export async function startTestBank(): Promise<TestBank> {
         ...clientOptions(bank),
         ...overrides,
         transport: transport ?? bank.client,
-        dispatcher: agent.compose(consentLinksOnLinksOrigin(bank.baseUrl)),
+        dispatcher: agent,
       });
       clients.push(c);
       return c;
@@ -87,34 +87,6 @@ export async function startTestBank(): Promise<TestBank> {
     },
   };
   return testBank;
-}
-
-/**
- * The mock consents API writes `links.self` on the bank's own origin (`https://127.0.0.1:<port>`),
- * which the documents' `format: url` (ajv-formats) refuses: loopback IPs and hosts without a TLD
- * are not URLs to it. The client validates strictly, so in tests the consents answers get their
- * origin rewritten to LINKS_ORIGIN on the way in (a mock limitation, not a client leniency).
- */
-function consentLinksOnLinksOrigin(origin: string): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    if (!String(opts.path).startsWith('/open-banking/consents/')) return dispatch(opts, handler);
-    const chunks: Buffer[] = [];
-    return dispatch(opts, {
-      ...handler,
-      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
-      onResponseStart(controller, status, headers, message) {
-        const { 'content-length': _dropped, ...rest } = headers;
-        handler.onResponseStart?.(controller, status, rest, message);
-      },
-      onResponseData: (_controller, chunk) => void chunks.push(chunk),
-      onResponseEnd(controller, trailers) {
-        const body = Buffer.concat(chunks).toString('utf8').split(origin).join(LINKS_ORIGIN);
-        if (body) handler.onResponseData?.(controller, Buffer.from(body));
-        handler.onResponseEnd?.(controller, trailers);
-      },
-      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
-    });
-  };
 }
 
 export function clientOptions(bank: MockBank, dispatcher?: Dispatcher): OfbClientOptions {

@@ -72,7 +72,7 @@ export async function startHarness(): Promise<Harness> {
   return h;
 }
 
-/** Records each call and applies `h.fault` (the delegation pattern of client/testing.ts's body rewrite). */
+/** Records each call and applies `h.fault` (status, headers or body rewritten on the way in). */
 function recorder(h: Harness): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     const path = String(opts.path);
