@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = join(ROOT, 'src/widget/ui');
+/** Modules outside ui/ that the page bundles too (shared with the server). */
+const SHARED = [join(ROOT, 'src/widget/callback-url.ts')];
 const DIST = join(ROOT, 'dist');
 
 export interface WidgetBuild {
@@ -42,7 +44,7 @@ function packageVersion(name: string): string {
 /** Hash of the sources and of the bundler and bundled packages' versions. */
 export function sourceVersion(): string {
   const hash = createHash('sha256');
-  for (const path of files(UI_DIR)) hash.update(relative(UI_DIR, path)).update('\0').update(readFileSync(path)).update('\0');
+  for (const path of [...files(UI_DIR), ...SHARED]) hash.update(relative(UI_DIR, path)).update('\0').update(readFileSync(path)).update('\0');
   hash.update(`esbuild@${packageVersion('esbuild')} lean-qr@${packageVersion('lean-qr')}`);
   return hash.digest('hex').slice(0, 16);
 }

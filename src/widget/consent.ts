@@ -13,6 +13,7 @@ import { checkWidgetConfig, CONSENT_PERMISSIONS, type AppliedWidgetConfig, type 
 import { CallbackBody, type ConsentStartBody } from './schema.js';
 import type { WidgetContext } from './service.js';
 import { cpfDigits, isValidCpf } from './ui/cpf.js';
+import { withQuery } from './callback-url.js';
 
 /**
  * Open Finance Brasil consents in the Connect widget. A bank's links are not made with a login
@@ -71,16 +72,6 @@ export function oauthState(authorizationUrl: URL, pending: ConnectorState): stri
   return fromUrl && fromUrl.length >= 8 ? fromUrl : null;
 }
 
-/** Adds query parameters to a callback URL (which may already have some, or be a deep link). */
-export function withQuery(url: string, params: Record<string, string | undefined>): string {
-  const query = Object.entries(params)
-    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
-  if (!query) return url;
-  const [base, hash] = url.split('#', 2);
-  return `${base}${base.includes('?') ? '&' : '?'}${query}${hash !== undefined ? `#${hash}` : ''}`;
-}
 
 function errorOf(err: unknown): ConsentError {
   if (err instanceof VinculoError) return { code: err.code, message: err.message };

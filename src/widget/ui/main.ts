@@ -6,6 +6,7 @@
  * client's page, results back the same way). Credentials only ever go to this page's own origin.
  */
 import { Api, ApiError, type ConsentAnswer, type ConsentPermission, type ErrorItem, type Institution, type Link, type SessionInfo } from './api.js';
+import { withQuery } from '../callback-url.js';
 import { cpfDigits, formatCpf, isValidCpf } from './cpf.js';
 import { h, uid } from './dom.js';
 import { pickLocale, translator, type MessageKey, type Translate } from './i18n.js';
@@ -824,16 +825,6 @@ function asApiError(err: unknown): ApiError {
   return err instanceof ApiError ? err : new ApiError(500, []);
 }
 
-/** Adds query parameters to a callback URL (which may already have some, or be a deep link). */
-function withQuery(url: string, params: Record<string, string | undefined>): string {
-  const query = Object.entries(params)
-    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
-  if (!query) return url;
-  const [base, hash] = url.split('#', 2);
-  return `${base}${base.includes('?') ? '&' : '?'}${query}${hash !== undefined ? `#${hash}` : ''}`;
-}
 
 // ---- boot ---------------------------------------------------------------------------------------
 
