@@ -371,10 +371,10 @@ if (!existsSync(CHROMIUM)) {
       const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });
       ctx.setDefaultTimeout(TIMEOUT);
       const page = await ctx.newPage();
-      const options = JSON.stringify({ locale: 'pt', country_codes: ['BR'], show_close_dialog: false, show_abandon_survey: true });
+      const options = JSON.stringify({ locale: 'pt', country_codes: ['BR'], institutions: ['erebor_br_retail'], show_close_dialog: false, show_abandon_survey: true });
       await page.goto(`${clientUrl}/embed.html?token=${encodeURIComponent(access)}&options=${encodeURIComponent(options)}`);
       const frame = (await (await page.locator('iframe[data-vinculo-widget]').elementHandle())!.contentFrame())!;
-      // Only one Brazilian institution: straight to its form, in Portuguese.
+      // Only one institution offered (Brazil also has the Open Finance sandbox bank): straight to its form, in Portuguese.
       await heading(frame, 'Entre em Erebor Brasil');
       await frame.getByRole('button', { name: 'Fechar' }).click();
       await heading(frame, 'Por que você está saindo?');
