@@ -223,7 +223,11 @@ export interface ConsentRequest {
  * consent at the institution when the link is deleted.
  */
 export interface ConsentConnector extends DataConnector {
-  startConsent(institution: InstitutionDefinition, request: ConsentRequest): Promise<{ authorizationUrl: string; pending: ConnectorState }>;
+  /**
+   * `state`: the OAuth `state` the institution sends back with the user (how the server finds the
+   * consent session); `pending`: what `finishConsent` needs, kept sealed until then.
+   */
+  startConsent(institution: InstitutionDefinition, request: ConsentRequest): Promise<{ authorizationUrl: string; state: string; pending: ConnectorState }>;
   /** `callback`: the parameters the institution sent back (query, fragment or form). */
   finishConsent(
     institution: InstitutionDefinition,

@@ -155,7 +155,7 @@ export class Links {
     institution: string,
     request: ConsentRequest,
     options: ConsentLinkOptions,
-  ): Promise<{ authorizationUrl: string; pending: ConnectorState; institution: InstitutionDefinition }> {
+  ): Promise<{ authorizationUrl: string; state: string; pending: ConnectorState; institution: InstitutionDefinition }> {
     const inst = await this.consentInstitution(p, institution);
     this.consentOptions(inst.definition, options);
     this.access.assertUp(inst);

@@ -46,7 +46,11 @@ class FakeConsentConnector implements ConsentConnector {
     this.started.push(request);
     this.lastState = randomBytes(16).toString('hex');
     // PAR: the state is not in the URL, only in `pending`.
-    return { authorizationUrl: 'https://bank.example/authorize?request_uri=urn%3Apar%3A1', pending: { state: this.lastState, consent: `urn:fake:${this.lastState}` } };
+    return {
+      authorizationUrl: 'https://bank.example/authorize?request_uri=urn%3Apar%3A1',
+      state: this.lastState,
+      pending: { state: this.lastState, consent: `urn:fake:${this.lastState}` },
+    };
   }
 
   async finishConsent(_def: InstitutionDefinition, callback: Record<string, string>, pending: ConnectorState) {

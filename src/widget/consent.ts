@@ -21,8 +21,8 @@ import { withQuery } from './callback-url.js';
  *
  * 1. The widget page (Bearer token) calls `POST /widget/api/consents/` with the institution, the
  *    CPF, the permission groups and the duration. The connector's `startConsent` answers the
- *    bank's authorization URL and a `pending` state, which is sealed into a consent session
- *    (table consent_sessions, ~10 minutes) found again by the hash of the OAuth `state`.
+ *    bank's authorization URL, the OAuth `state` and a `pending` state, which is sealed into a
+ *    consent session (table consent_sessions, ~10 minutes) found again by the hash of that `state`.
  * 2. The browser goes to the bank (top level: banks refuse to be framed).
  * 3. The bank sends it back to `GET /ofb/callback` with `code`/`id_token`/`state` in the URL
  *    fragment (or an `error`). The fragment never reaches a server, so that page's script posts
@@ -60,18 +60,6 @@ export interface CallbackAnswer {
   link?: string;
   last_encountered_error?: ConsentError;
 }
-
-/**
- * The OAuth `state` the bank will send back: the connector's `pending.state`, else the `state`
- * parameter of the authorization URL (a PAR/JAR URL carries none, so connectors keep it in `pending`).
- */
-export function oauthState(authorizationUrl: URL, pending: ConnectorState): string | null {
-  const fromPending = pending.state;
-  if (typeof fromPending === 'string' && fromPending.length >= 8) return fromPending;
-  const fromUrl = authorizationUrl.searchParams.get('state');
-  return fromUrl && fromUrl.length >= 8 ? fromUrl : null;
-}
-
 
 function errorOf(err: unknown): ConsentError {
   if (err instanceof VinculoError) return { code: err.code, message: err.message };
@@ -124,8 +112,8 @@ export class ConsentFlow {
       throw apiError('unexpected_error', 'The institution gave no valid authorization URL');
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw apiError('unexpected_error', 'The institution gave no valid authorization URL');
-    const state = oauthState(url, started.pending);
-    if (!state) throw apiError('unexpected_error', 'The institution gave no OAuth state to recognise its callback by');
+    const state = started.state;
+    if (state.length < 8) throw apiError('unexpected_error', 'The institution gave no OAuth state to recognise its callback by');
 
     const id = randomUUID();
     const sealed: SealedConsent = { pending: started.pending, document };

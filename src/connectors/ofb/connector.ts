@@ -151,7 +151,7 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
           permissions,
           expiresAt: consent.expirationDateTime ?? expiresAt.toISOString(),
         };
-        return { authorizationUrl: started.authorizationUrl, pending: asState(pending) };
+        return { authorizationUrl: started.authorizationUrl, state: started.state, pending: asState(pending) };
       } catch (err) {
         throw domainError(err);
       }
