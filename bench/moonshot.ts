@@ -46,7 +46,7 @@
  * (a fresh database vinculo_bench_moon_<pid>_… is created from it and dropped at the end).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,12 +63,15 @@ import {
   benchConfig,
   Cleanups,
   copiedColumns,
+  cpuTicks,
   fmt,
   freePort,
   latencyRecorder,
   load,
+  postgresTicks,
   sleep,
   startVinculoProcess,
+  TICKS_PER_SECOND,
   withAdmin,
   type VinculoProcess,
 } from './support.js';
@@ -223,34 +226,6 @@ async function sealCredentials(vault: Vault, db: Kysely<Database>, template: str
     });
     await db.insertInto('link_credentials').values(rows).execute();
   }
-}
-
-// ---- CPU by process (/proc) ----------------------------------------------------------------------------
-
-const TICKS_PER_SECOND = 100;
-
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return 0;
-  }
-}
-
-/** Every PostgreSQL process of the cluster (the server's backends are the only busy ones). */
-function postgresTicks(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuTicks(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
 }
 
 // ---- the API load ----------------------------------------------------------------------------------------

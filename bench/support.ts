@@ -1,7 +1,7 @@
 /** What the benchmark scripts share: server children, CPU profiles, latency recording, store set-up and clean-up. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -195,7 +195,7 @@ export async function startVinculoProcess(options: {
     if (Date.now() > deadline) throw new Error(`${options.args.join(' ')} not ready after 60 s:\n${output().slice(-5000)}`);
     await sleep(50);
   }
-  const stop = async () => {
+  const stopOnce = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -206,6 +206,9 @@ export async function startVinculoProcess(options: {
     if (bad.length) options.log(`${options.args.join(' ')} ${child.pid} logged ${bad.length} error lines, e.g.: ${bad[0].slice(0, Number(process.env.BENCH_LOG_CHARS ?? 300))}`);
     rmSync(dir, { recursive: true, force: true });
   };
+  // Stopped by the bench and again by the clean-ups: the second call waits for the first.
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopOnce());
   options.cleanups.push(stop);
   return { child, stop };
 }
@@ -219,4 +222,32 @@ export async function copiedColumns(db: Kysely<Database>): Promise<string[]> {
     select column_name from information_schema.columns
     where table_schema = current_schema() and table_name = 'links' order by ordinal_position`.execute(db);
   return r.rows.map((c) => c.column_name).filter((c) => !own.includes(c));
+}
+
+// ---- CPU by process (/proc; bench/moonshot.ts, bench/ofb.ts) ----------------------------------------
+
+export const TICKS_PER_SECOND = 100;
+
+export function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+/** Every PostgreSQL process of the cluster (the server's backends are the only busy ones). */
+export function postgresTicks(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuTicks(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
 }

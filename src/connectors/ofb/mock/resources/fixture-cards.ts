@@ -145,12 +145,25 @@ function chargeDrafts(seed: Seed, card: CardPlan, day: number): Draft[] {
   return out;
 }
 
+/**
+ * Cycle totals already computed, by card account and cycle (a pure function of both, see above).
+ * One refresh asks for the same few cycles many times (bills, what is owed, each due day's
+ * payment), each a month of generated charges; bounded, oldest first out.
+ */
+const cycleTotals = new Map<string, number>();
+const CYCLE_TOTALS_KEPT = 10_000;
+
 /** What cycle `cycle` charged (its bill total); payments excluded: the customer pays in full. */
 export function cycleTotalCents(seed: Seed, card: CardPlan, cycle: number): number {
+  const key = `${card.creditCardAccountId}:${cycle}`;
+  const known = cycleTotals.get(key);
+  if (known !== undefined) return known;
   let total = 0;
   for (let day = closeDay(card, cycle - 1) + 1; day <= closeDay(card, cycle); day++) {
     for (const d of chargeDrafts(seed, card, day)) total += d.owed;
   }
+  if (cycleTotals.size >= CYCLE_TOTALS_KEPT) cycleTotals.delete(cycleTotals.keys().next().value!);
+  cycleTotals.set(key, total);
   return total;
 }
 
