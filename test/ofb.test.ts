@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { cpfFromBase } from '../src/connectors/ofb/mock/resources/documents.js';
-import type { MockBank } from '../src/connectors/ofb/mock/bank.js';
-import { describeStores, type Client } from './helpers/harness.js';
+import { describeStores } from './helpers/harness.js';
 import { assertError, listAll } from './helpers/links.js';
-import { OFB_INSTITUTION, ofdaToken, postCallback, startConsent, walkBank } from './helpers/ofb.js';
+import { APP, OFB_INSTITUTION, ofbSuite, postCallback } from './helpers/ofb.js';
 import { assertSchema } from './helpers/openapi.js';
-import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
+import { waitFor } from './helpers/receiver.js';
 
 /**
  * Open Finance Brasil links end to end, with the real OFB connector and the sandbox bank
@@ -15,15 +14,6 @@ import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
  * refresh with their webhooks, a consent revoked at the bank, and a link deleted by the client.
  */
 
-type Envelope = {
-  webhook_type: string;
-  webhook_code: string;
-  process_type: string;
-  link_id: string;
-  data: Record<string, any>;
-};
-
-const APP = 'https://app.example';
 // One customer per consent, so each is found at the bank by its CPF.
 const CPF = cpfFromBase('529982247');
 const CPF_REJECTS = cpfFromBase('111444777');
@@ -32,59 +22,12 @@ const CPF_DELETED = cpfFromBase('390533447');
 describeStores(
   'Open Finance Brasil links end to end',
   (h) => {
-    let receiver: Receiver;
-    let c: Client;
+    const s = ofbSuite(h);
+    const { events, waitEvent, linkRow, bank, passSlot, consentsOf, atTheBank, consentedLink } = s;
     let linkId = '';
 
-    const events = (link: string): Envelope[] => receiver.received.map((r) => JSON.parse(r.body) as Envelope).filter((e) => e.link_id === link);
-    const waitEvent = (link: string, type: string, code: string) =>
-      waitFor(`${type} ${code} for ${link}`, () => events(link).find((e) => e.webhook_type === type && e.webhook_code === code), 30_000);
-    const linkRow = (id: string) => h().vinculo.store.db.selectFrom('links').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const bank = async (): Promise<MockBank> => {
-      const b = await h().vinculo.services.ofb.sandboxBank();
-      assert.ok(b, 'the sandbox bank has started');
-      return b;
-    };
-    /** Moves the tenant's sandbox clock just past `slot` (which runs the due refreshes) and runs the scheduler once more. */
-    async function passSlot(slot: Date): Promise<void> {
-      const now = Date.parse((await c.request('GET', '/sandbox/clock/')).body.now);
-      const advanced = await c.request('POST', '/sandbox/clock/advance/', { seconds: Math.ceil((slot.getTime() - now) / 1000) + 60 });
-      assert.equal(advanced.status, 200, JSON.stringify(advanced.body));
-      await h().vinculo.services.scheduler.runDue();
-    }
-    /** The customer's consents at the bank, newest last. */
-    const consentsOf = async (cpf: string) => (await bank()).consents.all().filter((x) => x.cpf === cpf);
-
-    /** Widget token → consent started → the bank's pages → the redirect back to Vinculo. */
-    async function atTheBank(cpf: string, decision: 'Autorizar' | 'Rejeitar'): Promise<URL> {
-      const token = await ofdaToken(c, { cpf, success: `${APP}/success`, exit: `${APP}/exit` });
-      const started = await startConsent(h().baseUrl, token, { months: 12 });
-      assert.equal(started.status, 201, JSON.stringify(started.body));
-      const callback = await walkBank(started.body.redirect_url, { cpf, decision });
-      // The bank sends the user to this server's own callback page.
-      assert.equal(callback.pathname, '/ofb/callback');
-      assert.equal(callback.port, new URL(h().baseUrl).port);
-      return callback;
-    }
-
-    /** A consented link, created through the callback as the page's script does. */
-    async function consentedLink(cpf: string): Promise<string> {
-      const done = await postCallback(await atTheBank(cpf, 'Autorizar'));
-      assert.equal(done.status, 200, JSON.stringify(done.body));
-      assert.equal(done.body.outcome, 'success', JSON.stringify(done.body));
-      return done.body.link;
-    }
-
-    before(async () => {
-      receiver = await startReceiver();
-      c = await h().newClient();
-      const endpoint = await c.request('POST', '/api/webhooks/', { url: receiver.url });
-      assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
-    });
-    after(() => receiver?.close());
-
     it('POST /api/links/ refuses the OFB sandbox bank: its links come from a consent', async () => {
-      const res = await c.request('POST', '/api/links/', { institution: OFB_INSTITUTION, username: CPF, password: 'x' });
+      const res = await s.c.request('POST', '/api/links/', { institution: OFB_INSTITUTION, username: CPF, password: 'x' });
       assertError(res, 400, 'unsupported_operation');
     });
 
@@ -104,7 +47,7 @@ describeStores(
       assert.equal(redirect.searchParams.get('link'), linkId);
       assert.equal(redirect.searchParams.get('institution'), OFB_INSTITUTION);
 
-      const link = await c.request('GET', `/api/links/${linkId}/`);
+      const link = await s.c.request('GET', `/api/links/${linkId}/`);
       assert.equal(link.status, 200, JSON.stringify(link.body));
       assert.equal(link.body.status, 'valid');
       assert.equal(link.body.institution, OFB_INSTITUTION);
@@ -121,7 +64,7 @@ describeStores(
         const hook = await waitEvent(linkId, type, 'historical_update');
         assert.equal(hook.process_type, 'historical_update');
       }
-      const accounts = await listAll(c, `/api/accounts/?link=${linkId}`);
+      const accounts = await listAll(s.c, `/api/accounts/?link=${linkId}`);
       for (const a of accounts.results) assertSchema('Account', a);
       assert.equal(events(linkId).find((e) => e.webhook_type === 'ACCOUNTS')!.data.total_accounts, accounts.count);
       const checking = accounts.results.find((a) => a.category === 'CHECKING_ACCOUNT');
@@ -133,17 +76,17 @@ describeStores(
       assert.ok(card.credit_data && typeof card.credit_data === 'object', 'the card has credit_data');
       assert.ok(accounts.results.every((a) => a.link === linkId && a.institution.name === OFB_INSTITUTION));
 
-      const transactions = await listAll(c, `/api/transactions/?link=${linkId}&page_size=1000`);
+      const transactions = await listAll(s.c, `/api/transactions/?link=${linkId}&page_size=1000`);
       assert.ok(transactions.count > 0, 'transactions were loaded');
       for (const t of transactions.results) assertSchema('Transaction', t);
       assert.equal(events(linkId).find((e) => e.webhook_type === 'TRANSACTIONS')!.data.total_transactions, transactions.count);
       const accountsWithTx = new Set(transactions.results.map((t) => t.account.id));
       assert.ok(accountsWithTx.has(checking.id) && accountsWithTx.has(card.id), 'both the account and the card have transactions');
 
-      const owners = await listAll(c, `/api/owners/?link=${linkId}`);
+      const owners = await listAll(s.c, `/api/owners/?link=${linkId}`);
       assert.ok(owners.count >= 1, 'the customer is an owner');
       for (const o of owners.results) assertSchema('Owner', o);
-      const balances = await listAll(c, `/api/balances/?link=${linkId}&date_from=2000-01-01&date_to=2100-01-01`);
+      const balances = await listAll(s.c, `/api/balances/?link=${linkId}&date_from=2000-01-01&date_to=2100-01-01`);
       assert.ok(balances.count >= 1, 'balances were loaded');
       for (const b of balances.results) assertSchema('Balance', b);
     });
@@ -179,7 +122,7 @@ describeStores(
       // What the bank said: the customer revoked it.
       assert.equal(expired.data.rejected_by, 'USER');
       assert.equal(expired.data.rejection_reason, 'CUSTOMER_MANUALLY_REVOKED');
-      const link = await c.request('GET', `/api/links/${linkId}/`);
+      const link = await s.c.request('GET', `/api/links/${linkId}/`);
       assert.equal(link.body.status, 'invalid');
       assert.equal((await linkRow(linkId)).next_refresh_at, null, 'an invalid link is not refreshed');
     });
@@ -199,7 +142,7 @@ describeStores(
       assert.equal(consent?.status, 'REJECTED');
       // Replayed, the same answer is refused.
       assertError(await postCallback(callback), 400, 'invalid', 'state');
-      const links = await listAll(c, `/api/links/?institution=${OFB_INSTITUTION}`);
+      const links = await listAll(s.c, `/api/links/?institution=${OFB_INSTITUTION}`);
       assert.equal(links.count, 1, 'only the first consent made a link');
     });
 
@@ -209,12 +152,12 @@ describeStores(
       await waitFor('the first load', async () => (await linkRow(id)).last_refresh_at, 30_000);
       const [consent] = await consentsOf(CPF_DELETED);
       assert.equal(consent?.status, 'AUTHORISED');
-      const res = await c.request('DELETE', `/api/links/${id}/`);
+      const res = await s.c.request('DELETE', `/api/links/${id}/`);
       assert.equal(res.status, 204, JSON.stringify(res.body));
       const after = (await consentsOf(CPF_DELETED))[0]!;
       assert.equal(after.status, 'REJECTED');
       assert.equal(after.rejection?.rejectedBy, 'TPP');
-      assert.equal((await c.request('GET', `/api/links/${id}/`)).status, 404);
+      assert.equal((await s.c.request('GET', `/api/links/${id}/`)).status, 404);
     });
   },
   { workers: true, listen: true },

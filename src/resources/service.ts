@@ -154,7 +154,27 @@ export class LinkData {
       throw this.access.mfaRequired(session, link.id, outcome.challenge);
     }
     const kept = { credentials: secrets.credentials, state: outcome.state };
-    const fresh = await this.access.recordLogin(this.db, link, kept, {}, secrets);
+    // The connector's notices (an OFB consent about to expire) are sent once, with the login that
+    // recorded them as sent: a retrieval that dropped them would lose them for good.
+    const notices = this.webhooks ? (outcome.notices ?? []) : [];
+    const fresh = notices.length
+      ? await this.db.transaction().execute(async (tx) => {
+          const row = await this.access.recordLogin(tx, link, kept, {}, secrets);
+          for (const n of notices) {
+            await this.webhooks!.emit(tx, {
+              tenantId: link.tenant_id,
+              linkId: link.id,
+              externalId: link.external_id,
+              webhookType: n.webhook_type,
+              webhookCode: n.webhook_code,
+              // Belvo documents CONSENT webhooks as recurrent_update whatever triggered them.
+              processType: 'recurrent_update',
+              data: n.data,
+            });
+          }
+          return row;
+        })
+      : await this.access.recordLogin(this.db, link, kept, {}, secrets);
     const onStored = announce === undefined ? undefined : (tx: Kysely<Database>, c: Collected) => this.announceAsync(tx, link, def, c, announce);
     return this.collect(fresh, inst, connector, kept, def, params, account, onStored);
   }

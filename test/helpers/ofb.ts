@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { Agent, fetch } from 'undici';
-import type { Client } from './harness.js';
+import type { MockBank } from '../../src/connectors/ofb/mock/bank.js';
+import type { Faults } from '../../src/connectors/ofb/mock/resources/index.js';
+import type { Client, Harness } from './harness.js';
+import { startReceiver, waitFor, type Receiver } from './receiver.js';
 
 /**
  * The Open Finance Brasil consent flow from the outside, for the end-to-end suites: a widget token
@@ -128,4 +132,93 @@ export async function startConsent(baseUrl: string, token: string, body: Record<
     body: JSON.stringify({ institution: OFB_INSTITUTION, ...body }),
   });
   return { status: res.status, body: await res.json() };
+}
+
+/** A webhook as the receiver got it (Belvo's envelope). */
+export interface Envelope {
+  webhook_id: string;
+  webhook_type: string;
+  webhook_code: string;
+  process_type: string;
+  link_id: string;
+  data: Record<string, any>;
+}
+
+export const APP = 'https://app.example';
+
+/**
+ * What the OFB end-to-end suites share, inside `describeStores(…, { workers: true, listen: true })`:
+ * registers the hooks that start a webhook receiver and a client (one tenant) with an endpoint
+ * pointing at it, and gives the steps those suites take.
+ */
+export function ofbSuite(h: () => Harness) {
+  let receiver: Receiver;
+  let client: Client;
+  before(async () => {
+    receiver = await startReceiver();
+    client = await h().newClient();
+    const endpoint = await client.request('POST', '/api/webhooks/', { url: receiver.url });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+  });
+  after(() => receiver?.close());
+
+  const s = {
+    get c(): Client {
+      return client;
+    },
+    /** The webhooks of `link` the receiver got, in order. */
+    events: (link: string): Envelope[] => receiver.received.map((r) => JSON.parse(r.body) as Envelope).filter((e) => e.link_id === link),
+    /** The first `type` `code` webhook of `link`, waited for (30 s at most). */
+    waitEvent: (link: string, type: string, code: string) =>
+      waitFor(`${type} ${code} for ${link}`, () => s.events(link).find((e) => e.webhook_type === type && e.webhook_code === code), 30_000),
+    /** The webhooks the server wrote for `link` (its outbox: what was sent or will be). */
+    written: (link: string) =>
+      h().vinculo.store.db.selectFrom('webhook_events').select(['webhook_type', 'webhook_code', 'process_type']).where('link_id', '=', link).orderBy('created_at').execute(),
+    linkRow: (id: string) => h().vinculo.store.db.selectFrom('links').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+    bank: async (): Promise<MockBank> => {
+      const b = await h().vinculo.services.ofb.sandboxBank();
+      assert.ok(b, 'the sandbox bank has started');
+      return b;
+    },
+    /** The sandbox bank's data APIs' injected faults (a forced 423/429 per consent). */
+    faults: async (): Promise<Faults> => {
+      const f = await h().vinculo.services.ofb.sandboxFaults();
+      assert.ok(f, 'the sandbox bank has started');
+      return f;
+    },
+    /** The tenant's sandbox clock. */
+    now: async (): Promise<Date> => new Date((await client.request('GET', '/sandbox/clock/')).body.now),
+    /** Moves the tenant's sandbox clock to `at` (if it is ahead), which runs what became due, and runs the scheduler once more. */
+    async advanceTo(at: Date): Promise<void> {
+      const seconds = Math.ceil((at.getTime() - (await s.now()).getTime()) / 1000);
+      if (seconds > 0) {
+        const advanced = await client.request('POST', '/sandbox/clock/advance/', { seconds });
+        assert.equal(advanced.status, 200, JSON.stringify(advanced.body));
+      }
+      await h().vinculo.services.scheduler.runDue();
+    },
+    /** Moves the tenant's sandbox clock just past `slot` (which runs the due refreshes). */
+    passSlot: (slot: Date) => s.advanceTo(new Date(slot.getTime() + 60_000)),
+    /** The customer's consents at the bank, newest last. */
+    consentsOf: async (cpf: string) => (await s.bank()).consents.all().filter((x) => x.cpf === cpf),
+    /** Widget token → consent started → the bank's pages → the redirect back to Vinculo. */
+    async atTheBank(cpf: string, decision: 'Autorizar' | 'Rejeitar', months = 12): Promise<URL> {
+      const token = await ofdaToken(client, { cpf, success: `${APP}/success`, exit: `${APP}/exit` });
+      const started = await startConsent(h().baseUrl, token, { months });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const callback = await walkBank(started.body.redirect_url, { cpf, decision });
+      // The bank sends the user to this server's own callback page.
+      assert.equal(callback.pathname, '/ofb/callback');
+      assert.equal(callback.port, new URL(h().baseUrl).port);
+      return callback;
+    },
+    /** A consented link, created through the callback as the page's script does. */
+    async consentedLink(cpf: string, months = 12): Promise<string> {
+      const done = await postCallback(await s.atTheBank(cpf, 'Autorizar', months));
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.outcome, 'success', JSON.stringify(done.body));
+      return done.body.link;
+    },
+  };
+  return s;
 }

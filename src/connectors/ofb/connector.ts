@@ -31,7 +31,7 @@ import {
   type OfbConsent,
 } from './client/index.js';
 import type { OfbInstitution } from './config/index.js';
-import { emptyBudget, reserve, sessionCategories } from './connector/budget.js';
+import { emptyBudget, monthOf, reserve, sessionCategories } from './connector/budget.js';
 import { aboutToExpireNotice, CONSENT_REJECTED, consentEnded, consentEndedError, consentError, domainError } from './connector/errors.js';
 import { extractResource, SessionCache } from './connector/extract.js';
 import { asState, readLinkState, readPending, type OfbLinkState, type OfbPendingConsent } from './connector/state.js';
@@ -206,8 +206,12 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
       const notices: ConnectorNotice[] = [];
       if (request.purpose === 'access') {
         // The session's calls are reserved now (see connector/budget.ts): extract cannot save state.
-        next.budget = reserve(next.budget, sessionCategories(next.permissions), now);
+        // The previous session's reservation carries over when the bank counted none of its calls
+        // (refused with 429/423): a refresh put back by the bank does not spend a month's session.
+        const unspent = s.session !== null && cache.takeUnused(s.session.id) && next.budget.month === monthOf(now);
+        if (!unspent) next.budget = reserve(next.budget, sessionCategories(next.permissions), now);
         next.session = { id: randomUUID(), startedAt: now.toISOString() };
+        cache.open(next.session.id);
         const due = next.consentExpiresAt;
         if (due && !next.aboutToExpireSent && Date.parse(due) - now.getTime() <= ABOUT_TO_EXPIRE_MS) {
           notices.push(aboutToExpireNotice(entry, next.consentId, due));

@@ -15,6 +15,7 @@ import type { ConsentConnector } from '../connector.js';
 import { assertDistinctInstitutions, derivedInstitutionId, loadOfbInstitutions, ofbInstitutionDefinition, type OfbInstitution } from './config/index.js';
 import { createOfbConnector, type OfbSource } from './connector.js';
 import type { MockBank } from './mock/bank.js';
+import type { Faults } from './mock/resources/index.js';
 import { BANK } from './mock/resources/bank.js';
 import type { SandboxOfbBank } from './sandbox/index.js';
 
@@ -26,13 +27,22 @@ export interface OfbInstitutions {
    * `faults.revokeConsent`), else null. Never starts it.
    */
   sandboxBank(): Promise<MockBank | null>;
+  /**
+   * Test/sandbox support: the sandbox bank's data APIs' injected faults (a forced 423/429/5xx per
+   * consent, with its Retry-After; latency; monthly limits) once it has started, else null.
+   */
+  sandboxFaults(): Promise<Faults | null>;
   close(): Promise<void>;
 }
 
 export interface OfbSetupOptions {
   /** Vinculo's callback URL for the sandbox bank, asked when the bank starts (the port is known by then). */
   redirectUri: () => string;
-  /** The sandbox bank's clock. */
+  /**
+   * Test/sandbox support: "now" for the OFB connector (tokens, consents, budgets) and the sandbox
+   * bank (consent life cycle, token age, its data), so a test can bring a consent's expiry near.
+   * Default: real time.
+   */
   clock?: () => Date;
 }
 
@@ -65,12 +75,15 @@ export async function openOfbInstitutions(config: Config, options: OfbSetupOptio
       },
     });
   }
-  const sandboxBank = async () => (sandbox ? ((await sandbox.catch(() => null))?.bank ?? null) : null);
-  if (!sources.length) return { connector: null, sandboxBank, close: async () => {} };
-  const connector = createOfbConnector(sources);
+  const started = async () => (sandbox ? await sandbox.catch(() => null) : null);
+  const sandboxBank = async () => (await started())?.bank ?? null;
+  const sandboxFaults = async () => (await started())?.faults ?? null;
+  if (!sources.length) return { connector: null, sandboxBank, sandboxFaults, close: async () => {} };
+  const connector = createOfbConnector(sources, { clock: options.clock });
   return {
     connector,
     sandboxBank,
+    sandboxFaults,
     async close() {
       await connector.close();
       if (sandbox) await (await sandbox.catch(() => null))?.close();

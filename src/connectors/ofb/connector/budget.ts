@@ -16,6 +16,11 @@
  * Every session lists the accounts (or reads the customer), limited to 4 a month: so a consent
  * serves at most 4 sessions a month whatever else it allows. The bank stays the judge: its own
  * 429 becomes InstitutionRateLimitedError too.
+ *
+ * A session the bank refused outright (429/423 to each call it made: the bank counts what it
+ * serves) spent nothing, and the next session takes over its reservation instead of making one
+ * (SessionCache in extract.ts knows which sessions a login of this process opened and whether
+ * any of their calls counted; any other failure, or a session this process does not know, counts).
  */
 import { InstitutionRateLimitedError } from '../../../errors.js';
 

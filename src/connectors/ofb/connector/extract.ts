@@ -9,7 +9,7 @@
  */
 import { VinculoError } from '../../../errors.js';
 import type { ExtractedRecord, ResourceName } from '../../connector.js';
-import type { OfbClient, Query } from '../client/index.js';
+import { OfbRateLimitedError, type OfbClient, type Query } from '../client/index.js';
 import {
   mapAccounts,
   mapBalances,
@@ -34,10 +34,18 @@ export const ACCOUNTS_PATH = '/open-banking/accounts/v2/accounts';
 export const CARDS_PATH = '/open-banking/credit-cards-accounts/v2/accounts';
 export const IDENTIFICATIONS_PATH = '/open-banking/customers/v2/personal/identifications';
 
-/** Per session, the promise of each shared call; the oldest sessions are dropped first. */
+/**
+ * Per session, the promise of each shared call (the oldest sessions are dropped first), and for
+ * the sessions a login of this process opened, whether the bank counted any of their calls.
+ */
 export class SessionCache {
   private readonly sessions = new Map<string, Map<string, Promise<unknown>>>();
-  constructor(private readonly maxSessions = 64) {}
+  /** Session → some call of it may count against the consent's monthly limits. */
+  private readonly opened = new Map<string, boolean>();
+  constructor(
+    private readonly maxSessions = 64,
+    private readonly maxOpened = 10_000,
+  ) {}
 
   get<T>(session: string | null, key: string, load: () => Promise<T>): Promise<T> {
     if (session === null) return load();
@@ -54,6 +62,27 @@ export class SessionCache {
     // A failed call is not remembered: the next extraction asks again.
     loading.catch(() => calls.delete(key));
     return loading;
+  }
+
+  /** A login of this process opened `session`: none of its calls has been made yet. */
+  open(session: string): void {
+    this.opened.set(session, false);
+    if (this.opened.size > this.maxOpened) this.opened.delete(this.opened.keys().next().value!);
+  }
+
+  /** A call of `session` may count against the consent's monthly limits (see `counted`). */
+  used(session: string | null): void {
+    if (session !== null && this.opened.has(session)) this.opened.set(session, true);
+  }
+
+  /**
+   * True when a login of this process opened `session` and none of its calls counted (the bank
+   * refused each with 429/423, or none was made): its reservation is unspent. Forgets the session.
+   */
+  takeUnused(session: string): boolean {
+    const unused = this.opened.get(session) === false;
+    this.opened.delete(session);
+    return unused;
   }
 }
 
@@ -103,13 +132,37 @@ export async function extractResource(resource: ResourceName, ctx: ExtractContex
 const onlyAccount = (records: ExtractedRecord[], account: string | undefined) =>
   account === undefined ? records : records.filter((r) => r.account_internal_identification === account);
 
-const all = async <T>(ctx: ExtractContext, path: string, query: Query): Promise<T[]> =>
-  (await ctx.client.getAllPages<T>(path, ctx.accessToken, { ...query, 'page-size': ctx.pageSize })).data;
+/**
+ * A call to the bank's data APIs, noted against the session: it counts towards the consent's
+ * monthly limits unless the bank refused it with 429/423 (the bank counts the calls it serves,
+ * as the sandbox bank does); an answer, or a 5xx or timeout the bank may have served, counts.
+ */
+async function counted<T>(ctx: ExtractContext, call: () => Promise<T>): Promise<T> {
+  try {
+    const out = await call();
+    ctx.cache.used(ctx.session);
+    return out;
+  } catch (err) {
+    if (!(err instanceof OfbRateLimitedError)) ctx.cache.used(ctx.session);
+    throw err;
+  }
+}
+
+const all = <T>(ctx: ExtractContext, path: string, query: Query): Promise<T[]> =>
+  counted(ctx, async () => {
+    const data: T[] = [];
+    for await (const page of ctx.client.pages<T>(path, ctx.accessToken, { ...query, 'page-size': ctx.pageSize })) {
+      // A page served counts, even if a later one is refused.
+      ctx.cache.used(ctx.session);
+      data.push(...page.data);
+    }
+    return data;
+  });
 
 const shared = <T>(ctx: ExtractContext, key: string, load: () => Promise<T>): Promise<T> => ctx.cache.get(ctx.session, key, load);
 
 const one = <T>(ctx: ExtractContext, path: string): Promise<T> =>
-  shared(ctx, path, async () => (await ctx.client.getResource<{ data: T }>(path, ctx.accessToken)).data);
+  shared(ctx, path, () => counted(ctx, async () => (await ctx.client.getResource<{ data: T }>(path, ctx.accessToken)).data));
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
 const plusDays = (d: string, n: number) => new Date(day(d) + n * 86_400_000).toISOString().slice(0, 10);

@@ -103,6 +103,40 @@ describe('OFB connector: faults and limits', () => {
     assert.ok((await extract(next.state, 'ACCOUNTS')).length > 0);
   });
 
+  it('a session the bank refused (429/423 to each call) spends none of the month: the next one takes its reservation', async () => {
+    const { state: first, consentId } = await accessState(h);
+    const accountsUsed = (state: Record<string, unknown>) => (state.budget as { used: Record<string, number> }).used.accounts;
+    const next = async (state: Record<string, unknown>) => {
+      const out = await login(state);
+      assert.ok(out.kind === 'success');
+      return out.state;
+    };
+    await extract(first, 'ACCOUNTS');
+    assert.equal(accountsUsed(first), 1);
+    let state = first;
+    for (const status of [429, 423, 429] as const) {
+      state = await next(state);
+      h.sandbox.faults.set(consentId, { status, retryAfter: 1 });
+      try {
+        await assert.rejects(extract(state, 'ACCOUNTS'), InstitutionRateLimitedError);
+      } finally {
+        h.sandbox.faults.clear(consentId);
+      }
+    }
+    assert.equal(accountsUsed(state), 2, 'the refused sessions share one reservation');
+    await extract(state, 'ACCOUNTS');
+
+    // Refused once the bank has served a call of the session (here the list): the session counts.
+    state = await next(state);
+    h.fault = { path: /^\/open-banking\/accounts\/v2\/accounts\/[^/?]+$/, status: 429 };
+    await assert.rejects(extract(state, 'ACCOUNTS'), InstitutionRateLimitedError);
+    h.fault = undefined;
+    state = await next(state);
+    assert.equal(accountsUsed(state), 4);
+    await extract(state, 'ACCOUNTS');
+    await assert.rejects(login(state), InstitutionRateLimitedError, 'the month is spent');
+  });
+
   it('makes each shared call once per session, and picks transactions-current for windows within D-6', async () => {
     const { state } = await accessState(h);
     h.calls.length = 0;

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import { startMockBank, type MockBank, type MockBankContext, type MockBankHandler } from '../mock/bank.js';
-import { BANK, createResourceServer, mockRequest, type MockRequest } from '../mock/resources/index.js';
+import { BANK, createFaults, createResourceServer, mockRequest, type Faults, type MockRequest } from '../mock/resources/index.js';
 import { createOfbInstitution, type OfbInstitution } from '../config/index.js';
 
 export const SANDBOX_OFB_INSTITUTION = BANK.institution;
@@ -33,6 +33,8 @@ export interface SandboxOfbBankOptions {
 
 export interface SandboxOfbBank {
   bank: MockBank;
+  /** Test/sandbox support: the resource servers' injected faults (forced 423/429/5xx, latency) and monthly limits. */
+  faults: Faults;
   entry: OfbInstitution;
   close(): Promise<void>;
 }
@@ -41,12 +43,13 @@ export interface SandboxOfbBank {
  * Mounts the mock resource servers (accounts, cards, customers, resources) on the bank: the pure
  * `createResourceServer` answers, the bank authorises the token against the caller's certificate.
  */
-function resourceHandler(clock: () => Date): MockBankHandler {
+function resourceHandler(clock: () => Date, faults: Faults): MockBankHandler {
   // handle() passes the request object through to authorize(): the certificate and the bank's
   // context travel with it.
   const calls = new WeakMap<MockRequest, { cert: X509Certificate | undefined; ctx: MockBankContext }>();
   const server = createResourceServer({
     clock,
+    faults,
     baseUrl: LINKS_ORIGIN,
     async authorize(bearer, req) {
       const call = calls.get(req);
@@ -82,10 +85,11 @@ function allowLoopbackRedirects(bank: MockBank): void {
 }
 
 export async function startSandboxOfbBank(options: SandboxOfbBankOptions): Promise<SandboxOfbBank> {
+  const faults = createFaults();
   const bank = await startMockBank({
     clock: options.clock,
     port: options.port,
-    handlers: [resourceHandler(options.clock)],
+    handlers: [resourceHandler(options.clock, faults)],
     linksOrigin: LINKS_ORIGIN,
     client: { clientName: 'Vinculo', redirectUri: options.redirectUri },
   });
@@ -111,7 +115,7 @@ export async function startSandboxOfbBank(options: SandboxOfbBankOptions): Promi
       },
       { source: 'sandbox' },
     );
-    return { bank, entry, close: () => bank.close() };
+    return { bank, faults, entry, close: () => bank.close() };
   } catch (err) {
     await bank.close();
     throw err;
