@@ -22,7 +22,8 @@ const USAGE = `Usage: vinculo <command>
   audit [--link ID] [--since DATE] [--tenant NAME] [--limit N] [--json]
                                          who used credentials and keys, newest first (default 100)
   migrate                                apply database migrations
-  worker                                 run background jobs only (refreshes, webhooks), no API
+  worker                                 run background jobs only (refreshes, webhooks), no API;
+                                         /healthz, /readyz, /metrics on VINCULO_WORKER_PORT if set
   openapi                                print the API's OpenAPI document (no server or store needed)
 
 The store is the server's: DATABASE_URL, or the embedded store in VINCULO_DATA_DIR (./data),

@@ -71,4 +71,37 @@ describe('config', () => {
       );
     }
   });
+  it('VINCULO_WORKER_PORT: unset (no worker listener) by default; a port, 0 for any free one', () => {
+    assert.equal(loadConfig({}).workerPort, null);
+    assert.equal(loadConfig({ VINCULO_WORKER_PORT: '' }).workerPort, null);
+    assert.equal(loadConfig({ VINCULO_WORKER_PORT: '9100' }).workerPort, 9100);
+    assert.equal(loadConfig({ VINCULO_WORKER_PORT: '0' }).workerPort, 0);
+    for (const bad of ['-1', '65536', 'http', '91.5']) {
+      assert.throws(() => loadConfig({ VINCULO_WORKER_PORT: bad }), /VINCULO_WORKER_PORT must be an integer in 0\.\.65535/, bad);
+    }
+  });
+  it('VINCULO_SHUTDOWN_DRAIN_SECONDS: 0 by default, 5 under NODE_ENV=production; less than VINCULO_SHUTDOWN_SECONDS', () => {
+    const key = { VINCULO_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    assert.equal(loadConfig({}).shutdownDrainSeconds, 0);
+    assert.equal(loadConfig({ NODE_ENV: 'production', ...key }).shutdownDrainSeconds, 5);
+    assert.equal(loadConfig({ NODE_ENV: 'production', VINCULO_SHUTDOWN_DRAIN_SECONDS: '0', ...key }).shutdownDrainSeconds, 0);
+    assert.equal(loadConfig({ VINCULO_SHUTDOWN_DRAIN_SECONDS: '2.5' }).shutdownDrainSeconds, 2.5);
+    assert.equal(loadConfig({ VINCULO_SHUTDOWN_DRAIN_SECONDS: '24', VINCULO_SHUTDOWN_SECONDS: '25' }).shutdownDrainSeconds, 24);
+    for (const bad of ['-1', 'soon', '3601']) {
+      assert.throws(() => loadConfig({ VINCULO_SHUTDOWN_DRAIN_SECONDS: bad }), /VINCULO_SHUTDOWN_DRAIN_SECONDS must be a number in 0\.\.3600/, bad);
+    }
+    // The pause is part of the shutdown: not as long as its deadline.
+    for (const [drain, deadline] of [['25', undefined], ['10', '10'], ['30', '25']] as const) {
+      assert.throws(
+        () => loadConfig({ VINCULO_SHUTDOWN_DRAIN_SECONDS: drain, VINCULO_SHUTDOWN_SECONDS: deadline }),
+        new RegExp(`VINCULO_SHUTDOWN_DRAIN_SECONDS \\(${drain}\\) must be less than VINCULO_SHUTDOWN_SECONDS \\(${deadline ?? 25}\\)`),
+      );
+    }
+    // The production default too: a short deadline needs a shorter pause, and the error says it is the default.
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', VINCULO_SHUTDOWN_SECONDS: '5', ...key }),
+      /VINCULO_SHUTDOWN_DRAIN_SECONDS \(5, the default\) must be less than VINCULO_SHUTDOWN_SECONDS \(5\)/,
+    );
+    assert.equal(loadConfig({ NODE_ENV: 'production', VINCULO_SHUTDOWN_SECONDS: '5', VINCULO_SHUTDOWN_DRAIN_SECONDS: '2', ...key }).shutdownDrainSeconds, 2);
+  });
 });

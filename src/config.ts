@@ -54,10 +54,21 @@ export interface Config {
   readonly dbStatementTimeoutSeconds: number;
   /** Hard deadline of a shutdown (VINCULO_SHUTDOWN_SECONDS); past it the process exits non-zero. */
   readonly shutdownSeconds: number;
+  /**
+   * Seconds the API keeps serving after /readyz turned 503 on SIGTERM, before its listener closes
+   * (VINCULO_SHUTDOWN_DRAIN_SECONDS): time for a load balancer to notice. 0 in development, 5 under
+   * NODE_ENV=production; always less than `shutdownSeconds`, whose deadline it counts towards.
+   */
+  readonly shutdownDrainSeconds: number;
   /** Seconds between polls of an idle job queue (VINCULO_JOB_POLL_SECONDS). */
   readonly jobPollSeconds: number;
   /** This process runs background workers too (VINCULO_WORKERS; false: an API-only process). */
   readonly workers: boolean;
+  /**
+   * Where `vinculo worker` serves /healthz, /readyz and /metrics (VINCULO_WORKER_PORT, on `host`);
+   * null: a worker has no listener.
+   */
+  readonly workerPort: number | null;
   /** A job running longer than this (e.g. its worker died) is retried elsewhere (VINCULO_JOB_TIMEOUT_SECONDS). */
   readonly jobTimeoutSeconds: number;
   readonly logLevel: string;
@@ -195,8 +206,13 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutSeconds: num('VINCULO_DB_CONNECT_TIMEOUT_SECONDS', 5, 0.1, 600),
     dbStatementTimeoutSeconds: num('VINCULO_DB_STATEMENT_TIMEOUT_SECONDS', 30, 0.1, 3600),
     shutdownSeconds: num('VINCULO_SHUTDOWN_SECONDS', 25, 1, 3600),
+    // 5 s in production: long enough for a load balancer that polls /readyz every second or two
+    // (or Kubernetes' endpoint update) to take the process out, short enough to leave 20 s of the
+    // 25 s deadline to the requests in flight and the running jobs.
+    shutdownDrainSeconds: num('VINCULO_SHUTDOWN_DRAIN_SECONDS', production ? 5 : 0, 0, 3600),
     jobPollSeconds: num('VINCULO_JOB_POLL_SECONDS', 2, 0.5, 60),
     workers: env.VINCULO_WORKERS?.trim().toLowerCase() !== 'false',
+    workerPort: env.VINCULO_WORKER_PORT?.trim() ? int('VINCULO_WORKER_PORT', 0, 0, 65535) : null,
     jobTimeoutSeconds: int('VINCULO_JOB_TIMEOUT_SECONDS', 900, 2, 86_000),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     trustProxy: trustProxy(),
@@ -207,6 +223,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
   };
   if (config.production && !config.masterKey) problems.push('VINCULO_MASTER_KEY is required when NODE_ENV=production');
+  // The pause is part of the shutdown: a deadline within it would cut off every shutdown.
+  if (config.shutdownDrainSeconds >= config.shutdownSeconds && !problems.some((p) => p.startsWith('VINCULO_SHUTDOWN_'))) {
+    problems.push(
+      `VINCULO_SHUTDOWN_DRAIN_SECONDS (${config.shutdownDrainSeconds}${env.VINCULO_SHUTDOWN_DRAIN_SECONDS?.trim() ? '' : ', the default'}) must be less than VINCULO_SHUTDOWN_SECONDS (${config.shutdownSeconds}): the pause counts towards the shutdown deadline`,
+    );
+  }
   if (problems.length) throw new VinculoError('config_error', `Invalid configuration:\n- ${problems.join('\n- ')}`);
   return Object.freeze(config);
 }

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const vinculo = await createVinculo({ config, logger, warn: (m) => logger.warn(m), workers: config.workers, deferWorkers: true });
   const signals = onSignals();
   void signals.first.then(async (signal) => {
-    logger.info({ signal, deadline_seconds: config.shutdownSeconds }, 'shutting down');
+    logger.info({ signal, deadline_seconds: config.shutdownSeconds, drain_seconds: config.shutdownDrainSeconds }, 'shutting down');
     const result = await runShutdown(vinculo.shutdownSteps(), { deadlineMs: config.shutdownSeconds * 1000, interrupted: signals.again });
     process.exit(reportShutdown(logger, result));
   });

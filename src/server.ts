@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildCatalogue, builtInConnectors } from './connectors/registry.js';
@@ -40,10 +41,14 @@ export interface Vinculo {
    * listen first); else they are already started and this resolves at once.
    */
   startWorkers(): Promise<void>;
-  /** What stopping this process does, in order (see src/shutdown.ts); `close` runs them all. */
+  /**
+   * What stopping this process on a signal does, in order (see src/shutdown.ts): readiness off,
+   * the drain pause (VINCULO_SHUTDOWN_DRAIN_SECONDS), the listener, the workers, the store.
+   */
   shutdownSteps(): ShutdownStep[];
   /** Readiness (/readyz) turns 503 from now on; `close()` calls it first. */
   beginShutdown(): void;
+  /** Runs the shutdown steps at once, without the drain pause (nobody routes traffic to a test server). */
   close(): Promise<void>;
 }
 
@@ -96,6 +101,8 @@ export interface VinculoOptions {
   deferWorkers?: boolean;
   /** Where this process listens (`http://localhost:<port>`), once it does: the sandbox OFB bank's default callback. */
   listeningOn?: () => string | null;
+  /** Test/sandbox support, not a setting: "now" of the OFB connector and the sandbox bank (default real time; see OfbSetupOptions.clock). */
+  ofbClock?: () => Date;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -154,6 +161,7 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     });
     const ofb = await openOfbInstitutions(config, {
       redirectUri: () => `${config.publicUrl ?? options.listeningOn?.() ?? `http://localhost:${config.port}`}/ofb/callback`,
+      clock: options.ofbClock,
     });
     // Production answers no sandbox institution unless the operator asks for them.
     const connectors = options.connectors ?? [...(config.sandboxInstitutions ? builtInConnectors : []), ...(ofb.connector ? [ofb.connector] : [])];
@@ -208,6 +216,25 @@ export async function startWorkers(options: VinculoOptions, services: Services):
   services.scheduler.start(Math.max(1000, options.config.jobPollSeconds * 1000), (err) => log.error({ err }, 'scheduler pass failed'));
 }
 
+/**
+ * The listener stops accepting; requests in flight finish. Keep-alive connections are closed as
+ * soon as they are idle (not only those idle when the close began), or one client's pooled
+ * connection would hold the shutdown until its keep-alive timeout.
+ */
+export function closeListener(app: FastifyInstance, name = 'in-flight requests'): ShutdownStep {
+  return {
+    name,
+    run: async () => {
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
+    },
+  };
+}
+
 /** Stopping the background work of a process (API with workers, or `vinculo worker`). */
 export function workerSteps(services: Services): ShutdownStep[] {
   return [
@@ -241,23 +268,12 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
   let workersStarted: Promise<void> | null = null;
   const startAll = () => (workersStarted ??= startWorkers(options, services));
   if (!options.deferWorkers) await startAll();
-  const shutdownSteps = (): ShutdownStep[] => [
+  const steps = (drainSeconds: number): ShutdownStep[] => [
     // /readyz answers 503 from now on: a load balancer stops sending before anything stops.
     { name: 'readiness', run: async () => services.health.beginShutdown() },
-    // The listener stops accepting; requests in flight finish. Keep-alive connections are closed
-    // as soon as they are idle (not only those idle when the close began), or one client's pooled
-    // connection would hold the shutdown until its keep-alive timeout.
-    {
-      name: 'in-flight requests',
-      run: async () => {
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(sweep);
-        }
-      },
-    },
+    // ...and has VINCULO_SHUTDOWN_DRAIN_SECONDS to notice, while requests are still answered.
+    ...(drainSeconds > 0 ? [{ name: 'drain', run: () => sleep(drainSeconds * 1000) }] : []),
+    closeListener(app),
     ...workerSteps(services),
     { name: 'revocation listener', run: () => services.tenants.stopListening() },
     { name: 'link change listener', run: () => services.links.cache.stop() },
@@ -267,11 +283,11 @@ export async function createVinculo(options: VinculoOptions): Promise<Vinculo> {
     app,
     store,
     services,
-    shutdownSteps,
+    shutdownSteps: () => steps(config.shutdownDrainSeconds),
     startWorkers: startAll,
     beginShutdown: () => services.health.beginShutdown(),
     async close() {
-      for (const step of shutdownSteps()) await step.run();
+      for (const step of steps(0)) await step.run();
     },
   };
 }

@@ -12,7 +12,8 @@ import { STORES } from './helpers/stores.js';
  * on SIGTERM, requests in flight finish, retrievals that answered 202 (jobs) finish and send their
  * webhook before the job queue stops, and the process exits 0; a 202 survives even kill -9 of the
  * API-only process that gave it (another process runs its job). A second SIGTERM, or the
- * VINCULO_SHUTDOWN_SECONDS deadline, cuts it short: exit 1 and a log line naming the step.
+ * VINCULO_SHUTDOWN_SECONDS deadline, cuts it short: exit 1 and a log line naming the step. With
+ * VINCULO_SHUTDOWN_DRAIN_SECONDS the API keeps answering, /readyz 503, for that long before closing.
  * The sandbox's `slow…` users make every data extraction take 2 s, so work is surely in flight.
  */
 
@@ -137,6 +138,44 @@ if (!STORES.includes('postgres')) {
       const cut = s.lines.find((l) => l.includes('shutdown cut off'));
       assert.ok(cut, s.lines.join('\n'));
       assert.match(cut!, /a second signal arrived during \\"jobs\\"/);
+    });
+
+    it('VINCULO_SHUTDOWN_DRAIN_SECONDS: during the pause /readyz is 503 and new requests are still answered; a second signal cuts it short', async () => {
+      const s = await startServer(url, { VINCULO_SHUTDOWN_DRAIN_SECONDS: '20' });
+      servers.push(s);
+      s.child.kill('SIGTERM');
+      const unready = await waitFor(
+        '/readyz to answer 503',
+        async () => {
+          const res = await call(s, 'GET', '/readyz');
+          return res.status === 503 && res;
+        },
+        10_000,
+      );
+      assert.deepEqual(unready.body, { status: 'unavailable', failed: ['shutting_down'] });
+      // The listener is still open: a load balancer that has not noticed yet is still answered.
+      const during = await call(s, 'GET', '/api/links/');
+      assert.equal(during.status, 200, JSON.stringify(during.body));
+      assert.equal((await call(s, 'POST', '/api/links/', { institution: 'erebor_mx_retail', username: 'drain_user', password: 'pass', access_mode: 'single' })).status, 201);
+      assert.equal((await call(s, 'GET', '/healthz')).status, 200);
+      assert.equal((await call(s, 'GET', '/readyz')).status, 503, 'still unready');
+      const shuttingDown = s.lines.find((l) => l.includes('"shutting down"'));
+      assert.equal(JSON.parse(shuttingDown!).drain_seconds, 20);
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exited, 1, s.lines.join('\n'));
+      const cut = s.lines.find((l) => l.includes('shutdown cut off'));
+      assert.ok(cut, s.lines.join('\n'));
+      assert.match(cut!, /a second signal arrived during \\"drain\\"/);
+      assert.ok(JSON.parse(cut!).skipped.includes('in-flight requests'), 'the listener was still open');
+    });
+
+    it('VINCULO_SHUTDOWN_DRAIN_SECONDS: after the pause the listener closes and the shutdown ends cleanly', async () => {
+      const s = await startServer(url, { VINCULO_SHUTDOWN_DRAIN_SECONDS: '1' });
+      servers.push(s);
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exited, 0, s.lines.join('\n'));
+      assert.ok(s.lines.some((l) => l.includes('shut down cleanly')), s.lines.join('\n'));
+      await assert.rejects(fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(10_000) }), 'the listener is closed');
     });
 
     it('the deadline (VINCULO_SHUTDOWN_SECONDS) cuts it short too', async () => {

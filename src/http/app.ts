@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyContextConfig, type FastifyInstance, type FastifySchema } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyContextConfig, type FastifyInstance, type FastifyRequest, type FastifySchema } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Institutions } from '../institutions/service.js';
@@ -87,12 +87,23 @@ export interface AppOptions {
   metricsAccess?: MetricsAccess;
 }
 
+interface ListenerOptions extends AppOptions {
+  metrics: Metrics;
+  /**
+   * Run before a 405 is told (a path some route serves, another method): the API asks for the
+   * secret keys its secret-key routes need. Without it, every 405 is told.
+   */
+  beforeMethodNotAllowed?: (request: FastifyRequest, path: string) => Promise<void>;
+}
+
 /**
- * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
- * handler, request ids as 32 hex (also in X-Request-Id and every log line).
+ * What every HTTP listener of a Vinculo process shares (the API's, and a worker's probes on
+ * VINCULO_WORKER_PORT): request ids as 32 hex (also in X-Request-Id and every log line), the
+ * timeouts, one error handler answering Belvo's format, the input guards, one log line and one
+ * metric sample per request, and 404/405 for what no route serves. Routes are the caller's.
  */
-export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
-  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 }, widgetPage = true, metricsAccess = { kind: 'off' } } = options;
+function createListener(options: ListenerOptions) {
+  const { logger, trustProxy = false, timeouts = { requestSeconds: 30, connectionSeconds: 60 }, beforeMethodNotAllowed } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // fastify takes a hop count too (its types omit it).
@@ -118,14 +129,11 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   registerShaping(app);
   registerJsonParser(app);
   registerNulGuard(app);
-  observeRequests(app, services.metrics);
-  const authenticate = basicAuth(services.tenants);
-  const needsSecretKeys = secretKeyPaths(services.sandbox !== null);
+  observeRequests(app, options.metrics);
 
   // Unknown path → 404; known path with another method → 405 (fastify alone says 404 to both).
   // Answered in onRequest, before any body is read: a request no route serves parses nothing, so
-  // its answer never depends on its body. As in Belvo (Django REST framework), a 405 on a route
-  // that needs secret keys is only told to a caller who has them.
+  // its answer never depends on its body.
   const routes: (RouteEntry & { pattern: RegExp })[] = [];
   ROUTE_TABLES.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -140,13 +148,44 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     const path = req.url.split('?')[0];
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (!allowed.length) throw apiError('not_found');
-    if (needsSecretKeys(path)) await authenticate(req);
+    if (beforeMethodNotAllowed) await beforeMethodNotAllowed(req, path);
     reply.header('allow', allowed.join(', '));
     throw apiError('method_not_allowed', `Method "${req.method}" not allowed.`);
   });
   // Reached only if the hook above let a request through (it never does).
   app.setNotFoundHandler(async () => {
     throw apiError('not_found');
+  });
+  return app;
+}
+
+/**
+ * A worker's listener (`vinculo worker` with VINCULO_WORKER_PORT): /healthz, /readyz and
+ * /metrics exactly as the API serves them (the same routes, the same access rule), and nothing
+ * else: any other path is the API's 404, in Belvo's error format.
+ */
+export async function buildProbeApp(services: Pick<AppServices, 'metrics' | 'health'>, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = createListener({ ...options, metrics: services.metrics });
+  await app.register(probeRoutes, { metrics: services.metrics, health: services.health, access: options.metricsAccess ?? { kind: 'off' } });
+  return app;
+}
+
+/**
+ * Builds the HTTP app: Belvo-compatible routes under /api/, Basic auth on every one, one error
+ * handler, request ids as 32 hex (also in X-Request-Id and every log line).
+ */
+export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { widgetPage = true, metricsAccess = { kind: 'off' } } = options;
+  const authenticate = basicAuth(services.tenants);
+  const needsSecretKeys = secretKeyPaths(services.sandbox !== null);
+  // As in Belvo (Django REST framework), a 405 on a route that needs secret keys is only told to
+  // a caller who has them.
+  const app = createListener({
+    ...options,
+    metrics: services.metrics,
+    beforeMethodNotAllowed: async (req, path) => {
+      if (needsSecretKeys(path)) await authenticate(req);
+    },
   });
 
   await app.register(async (api) => {

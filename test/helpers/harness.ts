@@ -133,6 +133,8 @@ export interface HarnessOptions {
    * default so a suite sees only what its own requests do; the refresh and webhook suites turn it on.
    */
   workers?: boolean;
+  /** "Now" of the OFB connector and the sandbox bank (createVinculo's `ofbClock`); default real time. */
+  ofbClock?: () => Date;
 }
 
 /**
@@ -171,6 +173,7 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     logger,
     store: await freshStore(store),
     workers: options.workers ?? false,
+    ofbClock: options.ofbClock,
     warn: (m) => warnings.push(m),
   });
   const checks = watchConformance(vinculo.app, await vinculoDocumentCheck());
@@ -242,7 +245,7 @@ export function describeStores(
     describe(`${title} [${store}]`, () => {
       let harness: Harness;
       before(async () => {
-        harness = await startHarness(store, options.env, { workers: options.workers });
+        harness = await startHarness(store, options.env, { workers: options.workers, ofbClock: options.ofbClock });
         if (options.listen) await harness.listen();
       });
       afterEach(() => harness?.assertConformant());

@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /**
- * The real server (`node --import tsx src/main.ts`) as a child process, for tests that need what
- * only a separate process shows: start-up and shutdown, and TCP behaviour that an in-process client
- * sharing the server's event loop never sees.
+ * The real server (`node --import tsx src/main.ts`) and `vinculo worker` as child processes, for
+ * tests that need what only a separate process shows: start-up and shutdown, and TCP behaviour that
+ * an in-process client sharing the server's event loop never sees.
  */
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -28,10 +28,23 @@ export interface Server {
 const servers = new Set<ChildProcess>();
 
 /** Starts the server and resolves on its 'vinculo is ready' log line. */
-export async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
+  return launch(['--import', 'tsx', 'src/main.ts'], 'vinculo is ready', true, { PORT: '0', ...env });
+}
+
+/**
+ * Starts `vinculo worker` (bin/vinculo.js worker) and resolves on its 'vinculo worker is ready'
+ * log line. `url` is where it serves its probes and metrics when `VINCULO_WORKER_PORT` is given
+ * (`0`: any free port), else ''.
+ */
+export function startWorker(env: NodeJS.ProcessEnv): Promise<Server> {
+  return launch(['bin/vinculo.js', 'worker'], 'vinculo worker is ready', env.VINCULO_WORKER_PORT !== undefined, env);
+}
+
+async function launch(args: string[], readyMessage: string, listens: boolean, env: NodeJS.ProcessEnv): Promise<Server> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...BASE_ENV, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...BASE_ENV, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   servers.add(child);
@@ -46,7 +59,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   const lines: string[] = [];
   let url = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready within 60 s\n${lines.join('\n')}\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${readyMessage}: not within 60 s\n${lines.join('\n')}\n${stderr}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
       let entry: { msg?: string };
@@ -58,21 +71,21 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
       // The ready line carries the configured port (0 here); fastify's own line has the real one.
       const listening = /^Server listening at (http:\/\/\S+)$/.exec(entry.msg ?? '');
       if (listening) url = listening[1];
-      if (entry.msg === 'vinculo is ready') {
+      if (entry.msg === readyMessage) {
         clearTimeout(timer);
-        if (url) resolve();
+        if (url || !listens) resolve();
         else reject(new Error(`ready but no 'Server listening at' line:\n${lines.join('\n')}`));
       }
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before it was ready\n${lines.join('\n')}\n${stderr}`));
+      reject(new Error(`${args.join(' ')} exited (${code ?? signal}) before it was ready\n${lines.join('\n')}\n${stderr}`));
     });
   });
   return { child, url, lines, stderr: () => stderr, exited };
 }
 
-/** SIGTERM, then the exit (SIGKILL if it does not come within 30 s). */
+/** SIGTERM, then the exit (SIGKILL if it does not come within 30 s). Servers and workers alike. */
 export async function stopServer(server: Server) {
   server.child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
