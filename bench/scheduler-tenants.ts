@@ -76,7 +76,8 @@ import {
 import pg from 'pg';
 import { CLAIM_BATCH, CLAIM_GUARD_MS } from '../src/refresh/scheduler.js';
 import { createVinculo, type Vinculo } from '../src/server.js';
-import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../src/store/queries/refresh.js';
+import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials, STALE_TABLES } from '../src/store/queries/refresh.js';
+import { RETENTION_BATCH } from '../src/retention/service.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
 import { benchConfig, Cleanups, fmt, load, sleep, withAdmin } from './support.js';
@@ -242,12 +243,12 @@ async function vacuum(db: Db): Promise<void> {
   for (const table of ['links', 'tenants', 'pgboss.job']) await sql`vacuum analyze ${sql.raw(table)}`.execute(db);
 }
 
-/** The four housekeeping queries of `Scheduler.tick`, as it runs them. */
+/** The four housekeeping queries of `Scheduler.tick`, as it runs them: a first batch of each (the only one when little is due). */
 async function housekeeping(db: Db, now: Date): Promise<void> {
-  await db.transaction().execute((tx) => expireCredentials(tx, now));
-  await deleteStaleData(db, now);
-  await deleteExpiredMfaSessions(db, now);
-  await deleteAbandonedLinks(db, now, ABANDONED_LINK_MS);
+  await db.transaction().execute((tx) => expireCredentials(tx, now, RETENTION_BATCH));
+  for (const table of STALE_TABLES) await deleteStaleData(db, now, table, RETENTION_BATCH);
+  await deleteExpiredMfaSessions(db, now, RETENTION_BATCH);
+  await db.transaction().execute((tx) => deleteAbandonedLinks(tx, now, ABANDONED_LINK_MS, RETENTION_BATCH));
 }
 
 async function runScenario(v: Vinculo, scenario: Scenario, after?: () => Promise<void>): Promise<ScenarioFigures> {

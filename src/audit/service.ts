@@ -12,7 +12,10 @@ import type { AuditLogTable, Database } from '../store/schema.js';
  * - `resume`: an MFA answer (PATCH /api/links/, PATCH /api/{resource}/, the widget's).
  * - `login`: a login with the stored credentials — a refresh or first load (actor `system`), a
  *   retrieval (POST /api/{resource}/), a PATCH switching a link to recurrent.
- * - `delete`: DELETE /api/links/{id}/ (the credentials go with the link).
+ * - `delete`: DELETE /api/links/{id}/ (the credentials go with the link); also, by `system`, the
+ *   housekeeping's deletion of a link left `unconfirmed` past VINCULO_UNCONFIRMED_LINK_DAYS.
+ * - `credentials_expire`: the housekeeping deleted a link's stored credentials (actor `system`)
+ *   because its `credentials_storage` period ran out; the link stays (invalid, unless `nostore`).
  * - `key_create`, `key_revoke`: API keys (the CLI, the bootstrap key at start).
  */
 export type AuditAction =
@@ -23,6 +26,7 @@ export type AuditAction =
   | 'resume'
   | 'login'
   | 'delete'
+  | 'credentials_expire'
   | 'key_create'
   | 'key_revoke';
 
@@ -86,6 +90,11 @@ export class Audit {
   /** Writes `entry` in the caller's transaction: committed with the operation, or not at all. */
   async write(tx: Kysely<Database>, entry: AuditEntry): Promise<void> {
     await q.insertAuditRecord(tx, toRow(entry));
+  }
+
+  /** Writes `entries` in the caller's transaction, in one statement. */
+  async writeMany(tx: Kysely<Database>, entries: readonly AuditEntry[]): Promise<void> {
+    await q.insertAuditRecords(tx, entries.map(toRow));
   }
 
   /** Writes `entry` on its own; a failure is logged, never thrown. */

@@ -1,9 +1,17 @@
 import type { Kysely } from 'kysely';
+import { Audit, SYSTEM } from '../audit/index.js';
 import { VinculoError } from '../errors.js';
 import type { Jobs, Queue } from '../jobs/jobs.js';
-import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, deleteStaleData, expireCredentials } from '../store/queries/refresh.js';
+import {
+  claimDueRefreshes,
+  deleteAbandonedLinks,
+  deleteExpiredMfaSessions,
+  deleteStaleData,
+  expireCredentials,
+  STALE_TABLES,
+} from '../store/queries/refresh.js';
 import type { Database } from '../store/schema.js';
-import type { RetentionCounts } from '../retention/service.js';
+import { batchBudget, inBatches, type RetentionCounts } from '../retention/service.js';
 
 /** Work whose due times live in the store on each tenant's clock (webhook retries). */
 export interface DueWork {
@@ -16,9 +24,13 @@ export interface TickResult {
   refreshJobs: { job: string; tenantId: string }[];
   /** The tenant of each webhook retry this pass sent. */
   deliveries: string[];
+  /** Links this pass's housekeeping made invalid because their `credentials_storage` ran out. */
   expiredCredentials: number;
+  /** Objects of `stale_in` links it deleted (not counting an account's cascaded transactions). */
   staleObjects: number;
+  /** Expired MFA sessions it deleted. */
   expiredSessions: number;
+  /** Abandoned `unconfirmed` links it deleted. */
   abandonedLinks: number;
   /** What the retention deleted in this pass's housekeeping; null when housekeeping did not run. */
   retention: RetentionCounts | null;
@@ -29,6 +41,14 @@ export interface SchedulerOptions {
   abandonedLinkMs: number;
   /** Deletes what is past its retention (src/retention), in bounded batches, with the housekeeping. */
   retention?: { run(now: Date): Promise<RetentionCounts> };
+  /**
+   * The housekeeping's own deletes go in the retention's batches: at most `batchesPerPass`
+   * (default 10) batches of `batchSize` (default 1,000) rows per kind and pass.
+   */
+  batchSize?: number;
+  batchesPerPass?: number;
+  /** Where the housekeeping records the credentials it deletes (default: the audit log of `db`). */
+  audit?: Audit;
 }
 
 /** How long running what came due may take before the caller gets a 408. */
@@ -79,15 +99,60 @@ export class Scheduler {
     // Retention is measured in minutes and days: twice a minute is plenty (and always when asked to run everything due).
     if (housekeeping || Date.now() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = Date.now();
-      kept.expiredCredentials = (await this.db.transaction().execute((tx) => expireCredentials(tx, now))).length;
-      kept.staleObjects = await deleteStaleData(this.db, now);
-      kept.expiredSessions = await deleteExpiredMfaSessions(this.db, now);
-      kept.abandonedLinks = await deleteAbandonedLinks(this.db, now, this.options.abandonedLinkMs);
+      Object.assign(kept, await this.housekeeping(now));
       if (this.options.retention) kept.retention = await this.options.retention.run(now);
     }
     const deliveries: string[] = [];
     for (const work of this.dueWork) deliveries.push(...(await work.sendDue(now)));
     return { refreshJobs, deliveries, ...kept };
+  }
+
+  /**
+   * Expiries on each tenant's clock: `credentials_storage`, `stale_in`, MFA sessions, abandoned
+   * unconfirmed links. Each kind goes in the retention's bounded batches, each batch one short
+   * statement or transaction, so a backlog (downtime, a lowered setting) never becomes one long
+   * lock-holding transaction: what a pass's budget leaves goes at the next passes. A deletion of
+   * credentials is audited (actor `system`) in the transaction that makes it.
+   */
+  private async housekeeping(now: Date) {
+    const budget = batchBudget(this.options);
+    const audit = this.options.audit ?? new Audit(this.db);
+    let expiredCredentials = 0;
+    await inBatches(
+      [
+        (limit) =>
+          this.db.transaction().execute(async (tx) => {
+            const expired = await expireCredentials(tx, now, limit);
+            expiredCredentials += expired.filter((l) => l.invalid).length;
+            await audit.writeMany(
+              tx,
+              expired.map((l) => ({ tenantId: l.tenant_id, actor: SYSTEM, action: 'credentials_expire' as const, linkId: l.id, outcome: 'success' })),
+            );
+            return expired.length;
+          }),
+      ],
+      budget,
+    );
+    const staleObjects = await inBatches(
+      STALE_TABLES.map((table) => (limit: number) => deleteStaleData(this.db, now, table, limit)),
+      budget,
+    );
+    const expiredSessions = await inBatches([(limit) => deleteExpiredMfaSessions(this.db, now, limit)], budget);
+    const abandonedLinks = await inBatches(
+      [
+        (limit) =>
+          this.db.transaction().execute(async (tx) => {
+            const gone = await deleteAbandonedLinks(tx, now, this.options.abandonedLinkMs, limit);
+            await audit.writeMany(
+              tx,
+              gone.map((l) => ({ tenantId: l.tenant_id, actor: SYSTEM, action: 'delete' as const, linkId: l.id, outcome: 'success' })),
+            );
+            return gone.length;
+          }),
+      ],
+      budget,
+    );
+    return { expiredCredentials, staleObjects, expiredSessions, abandonedLinks };
   }
 
   /** Runs `tick` every `intervalMs` in this process (a pass never overlaps the previous one). */

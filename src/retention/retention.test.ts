@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { describeStores, type Client } from '../../test/helpers/harness.js';
 import { createLink } from '../../test/helpers/links.js';
 import { startReceiver, waitFor, type Receiver } from '../../test/helpers/receiver.js';
-import { Retention } from './service.js';
+import { inBatches, Retention } from './service.js';
 
 /**
  * Retention through the sandbox clock, on both stores: a tenant moves its clock forward
@@ -183,5 +183,28 @@ describeStores('retention: bounded batches', (h) => {
     for (let i = 0; i < 3; i++) passes.push((await retention.run(new Date())).auditRecords);
     assert.deepEqual(passes, [4, 1, 0]);
     assert.deepEqual(await h().vinculo.services.audit.list({ tenantName: c.tenant, limit: 10 }), []);
+  });
+});
+
+describe('inBatches: the batch budget the retention and the housekeeping share', () => {
+  /** A table of `rows` rows: each batch deletes up to its limit, recorded. */
+  const table = (rows: number, log: number[]) => async (limit: number) => {
+    const n = Math.min(rows, limit);
+    rows -= n;
+    log.push(n);
+    return n;
+  };
+
+  it('full batches until one comes back short; at most batchesPerPass full batches a pass, shared by the tables in order', async () => {
+    const [a, b, c]: number[][] = [[], [], []];
+    const tables = [table(3, a), table(0, b), table(5, c)];
+    assert.equal(await inBatches(tables, { batchSize: 2, batchesPerPass: 3 }), 7);
+    // a: 2, then 1 (short: a is done); b: 0 (done, nothing spent); c: 2, 2, and the budget of 3 full batches is spent.
+    assert.deepEqual([a, b, c], [[2, 1], [0], [2, 2]]);
+    // The next pass finishes c.
+    assert.equal(await inBatches(tables, { batchSize: 2, batchesPerPass: 3 }), 1);
+    assert.deepEqual(c, [2, 2, 1]);
+    assert.equal(await inBatches(tables, { batchSize: 2, batchesPerPass: 3 }), 0);
+    assert.ok([...a, ...b, ...c].every((n) => n <= 2), 'a batch never exceeds its size');
   });
 });

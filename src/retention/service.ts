@@ -50,6 +50,44 @@ export const WIDGET_SESSION_GRACE_MS = 86_400_000;
 export const RETENTION_BATCH = 1000;
 export const RETENTION_BATCHES_PER_PASS = 10;
 
+/**
+ * How much one step may delete in one pass: `batchesPerPass` batches of at most `batchSize` rows.
+ * The retention's steps and the scheduler's other housekeeping (expired credentials, `stale_in`
+ * data, MFA sessions, abandoned links) share it.
+ */
+export interface BatchBudget {
+  batchSize: number;
+  batchesPerPass: number;
+}
+
+/** The budget `settings` ask for, the defaults (1,000 rows, 10 batches) where they say nothing. */
+export function batchBudget(settings: { batchSize?: number; batchesPerPass?: number } = {}): BatchBudget {
+  return { batchSize: settings.batchSize ?? RETENTION_BATCH, batchesPerPass: settings.batchesPerPass ?? RETENTION_BATCHES_PER_PASS };
+}
+
+/**
+ * One step's pass: runs its batches — each deletes up to `limit` rows in one short statement or
+ * transaction and says how many — in order, each until it comes back short (nothing left of that
+ * kind), and stops once the step has run `batchesPerPass` full batches: what is left goes at the
+ * next pass. Several batches (one per table) share the step's budget, so a pass deletes at most
+ * `batchSize × batchesPerPass` rows per step, in at most `batchesPerPass` statements plus one
+ * per table. Returns the rows deleted.
+ */
+export async function inBatches(batches: readonly ((limit: number) => Promise<number>)[], budget: BatchBudget): Promise<number> {
+  let deleted = 0;
+  let full = 0;
+  for (const batch of batches) {
+    for (;;) {
+      if (full >= budget.batchesPerPass) return deleted;
+      const n = await batch(budget.batchSize);
+      deleted += n;
+      if (n < budget.batchSize) break;
+      full++;
+    }
+  }
+  return deleted;
+}
+
 /** One batch of a step: deletes up to `limit` rows due at `now`, returns how many. */
 type Batch = (db: Kysely<Database>, now: Date, limit: number) => Promise<number>;
 
@@ -75,15 +113,16 @@ export class Retention {
   /** One pass: every step, each up to its budget. `now` is real time (each tenant's offset is added in SQL). */
   async run(now: Date): Promise<RetentionCounts> {
     const counts: RetentionCounts = { webhookDeliveries: 0, webhookEvents: 0, archivedJobs: 0, widgetSessions: 0, auditRecords: 0, idempotencyKeys: 0 };
-    const limit = this.settings.batchSize ?? RETENTION_BATCH;
-    const batches = this.settings.batchesPerPass ?? RETENTION_BATCHES_PER_PASS;
+    const budget = batchBudget(this.settings);
     for (const [step, batch] of this.steps) {
       try {
-        for (let i = 0; i < batches; i++) {
+        // Counted batch by batch: what a step deleted before it failed is still reported.
+        const counted = async (limit: number) => {
           const n = await batch(this.db, now, limit);
           counts[step] += n;
-          if (n < limit) break;
-        }
+          return n;
+        };
+        await inBatches([counted], budget);
       } catch (err) {
         if (!this.settings.onError) throw err;
         this.settings.onError(err, step);

@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { CommitHookDialect } from './after-commit.js';
 import { lockDataDir } from './embedded-lock.js';
 import { copyStoreTemplate } from './template.js';
 import { migrations } from './migrations/index.js';
@@ -39,7 +40,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle connection the server drops (restart, proxy timeout) must not crash the process:
     // the pool discards it and opens another on the next query.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new CommitHookDialect({ pool }) });
     const poolStats = () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount });
     return { db, kind: 'postgres', url: options.url, poolStats, close: () => db.destroy() };
   }
@@ -49,7 +50,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const pglite = options.dataDir ? openDataDir(options.dataDir) : new PGlite({ ...PGLITE_OPTIONS, loadDataDir: options.loadDataDir });
     await pglite.waitReady;
     const pool = pglitePool(pglite);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new CommitHookDialect({ pool }) });
     return {
       db,
       kind: 'embedded',

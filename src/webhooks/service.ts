@@ -7,6 +7,7 @@ import { parseFilters } from '../filters/index.js';
 import type { PageRequest } from '../pagination.js';
 import type { Queue } from '../jobs/jobs.js';
 import type { Metrics } from '../metrics.js';
+import { afterCommit } from '../store/after-commit.js';
 import type { Store } from '../store/db.js';
 import * as tenants from '../store/queries/tenants.js';
 import * as q from '../store/queries/webhooks.js';
@@ -65,6 +66,8 @@ export interface WebhooksOptions {
   logger?: { debug(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Where delivery outcomes and POST durations are counted. */
   metrics?: Metrics;
+  /** Wake-up NOTIFYs inside emitting transactions are this far apart at least (default 25 ms; see `sendJobs`). */
+  wakeDebounceMs?: number;
 }
 
 const CHANNEL = 'vinculo_webhooks';
@@ -258,32 +261,43 @@ export class Webhooks {
   }
 
   /**
-   * One delivery job per id, in `tx`, and a wake-up for the workers. The wake-up is a NOTIFY in
-   * the same transaction (delivered at its commit), except within WAKE_DEBOUNCE_MS of the last
-   * one: PostgreSQL serialises the commits of every notifying transaction in the cluster (it holds
-   * a global lock through the commit's WAL flush), which capped emits at a few hundred per second.
-   * Deliveries written meanwhile are announced by one NOTIFY outside any transaction at the end
-   * of the window; jobs whose transaction commits later still are found by the workers' polling.
-   * `local`: no NOTIFY; the caller wakes this process's workers after its commit.
+   * One delivery job per id, in `tx`, and a wake-up for the workers, which must come after the
+   * commit that makes the jobs visible (a worker woken earlier finds nothing and sleeps until its
+   * next poll). The wake-up is a NOTIFY in the same transaction (delivered at its commit), except
+   * within the debounce window (WAKE_DEBOUNCE_MS) of the last one: PostgreSQL serialises the
+   * commits of every notifying transaction in the cluster (it holds a global lock through the
+   * commit's WAL flush), which capped emits at a few hundred per second. Deliveries written
+   * meanwhile are counted once their transaction has committed (`afterCommit`; never if it rolls
+   * back) and announced by one NOTIFY outside any transaction at the end of the window, or at
+   * once if that has passed. `local`: no NOTIFY; the caller wakes this process's workers after
+   * its commit.
    */
   private async sendJobs(tx: Kysely<Database>, queue: Queue, ids: readonly string[], debounce: boolean | 'local' = true): Promise<void> {
     if (!ids.length) return;
     await queue.sendMany('webhook-deliver', ids.map((deliveryId) => ({ deliveryId })), { db: tx });
     if (debounce === 'local') return;
     const now = performance.now();
-    if (!debounce || now - this.lastNotify >= WAKE_DEBOUNCE_MS) {
-      this.lastNotify = now;
-      await q.notify(tx, CHANNEL, String(ids.length));
-      return;
-    }
-    this.unannounced += ids.length;
+    const inWindow = debounce && now - this.lastNotify < this.wakeDebounceMs;
+    // A transaction the store cannot report the commit of (none: `emit` opens one) notifies itself.
+    if (inWindow && (await afterCommit(tx, () => this.announceLater(ids.length)))) return;
+    this.lastNotify = now;
+    await q.notify(tx, CHANNEL, String(ids.length));
+  }
+
+  private get wakeDebounceMs(): number {
+    return this.options.wakeDebounceMs ?? WAKE_DEBOUNCE_MS;
+  }
+
+  /** Deliveries committed within the debounce window: one NOTIFY for them all at its end. */
+  private announceLater(deliveries: number): void {
+    this.unannounced += deliveries;
     this.trailingWake ??= setTimeout(() => {
       this.trailingWake = undefined;
       const n = this.unannounced;
       this.unannounced = 0;
       this.lastNotify = performance.now();
       q.notify(this.db, CHANNEL, String(n)).catch((err) => this.options.logger?.error({ err }, 'webhook wake-up failed'));
-    }, Math.max(1, this.lastNotify + WAKE_DEBOUNCE_MS - now));
+    }, Math.max(1, this.lastNotify + this.wakeDebounceMs - performance.now()));
     this.trailingWake.unref();
   }
 

@@ -18,6 +18,21 @@ export async function insertAuditRecord(db: Db, row: NewAuditRecord): Promise<vo
     from tenants t where t.id = ${row.tenant_id}::uuid`.execute(db);
 }
 
+/** Records several entries in one statement (the housekeeping's batches), each timed on its tenant's clock. */
+export async function insertAuditRecords(db: Db, rows: readonly NewAuditRecord[]): Promise<void> {
+  if (!rows.length) return;
+  const values = rows.map(
+    (row, i) => sql`(${i}::int, ${row.tenant_id}::uuid, ${row.actor}::text, ${row.action}::text, ${row.link_id ?? null}::uuid,
+      ${row.key_id ?? null}::text, ${row.outcome}::text, ${row.request_id ?? null}::text)`,
+  );
+  await sql`
+    insert into audit_log (at, tenant_id, actor, action, link_id, key_id, outcome, request_id)
+    select now() + t.clock_offset_ms * interval '1 millisecond', t.id, r.actor, r.action, r.link_id, r.key_id, r.outcome, r.request_id
+    from (values ${sql.join(values)}) as r (n, tenant_id, actor, action, link_id, key_id, outcome, request_id)
+    join tenants t on t.id = r.tenant_id
+    order by r.n`.execute(db);
+}
+
 export interface AuditFilters {
   tenantName?: string;
   linkId?: string;

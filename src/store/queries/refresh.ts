@@ -33,44 +33,66 @@ export async function claimDueRefreshes(db: Db, now: Date, guardMs: number, limi
   return r.rows;
 }
 
-/** Links whose `credentials_storage: Nd` ran out: credentials deleted, link invalid. Returns them. */
-export async function expireCredentials(db: Db, now: Date): Promise<{ id: string; tenant_id: string; external_id: string | null }[]> {
-  const expired = await db
-    .selectFrom('links')
-    .innerJoin('link_credentials', 'link_credentials.link_id', 'links.id')
-    .innerJoin('tenants as t', 't.id', 'links.tenant_id')
-    .select(['links.id', 'links.tenant_id', 'links.external_id', 'links.credentials_storage'])
-    .where(sql<boolean>`links.credentials_expire_at <= ${tenantNow(now)}`)
-    .execute();
+/**
+ * Up to `limit` links whose `credentials_storage: Nd` ran out on their tenant's clock, soonest
+ * expired first: their credentials are deleted and, unless `nostore` (which only kept them for its
+ * first load and stays as it was), they become invalid. Returns every link whose credentials went.
+ * Call it inside a transaction: the links stay locked (SKIP LOCKED, so several schedulers may run)
+ * until it commits.
+ */
+export async function expireCredentials(db: Db, now: Date, limit: number): Promise<{ id: string; tenant_id: string; invalid: boolean }[]> {
+  const { rows: expired } = await sql<{ id: string; tenant_id: string; credentials_storage: string }>`
+    select l.id, l.tenant_id, l.credentials_storage
+    from links l join link_credentials c on c.link_id = l.id join tenants t on t.id = l.tenant_id
+    where l.credentials_expire_at <= ${tenantNow(now)}
+    order by l.credentials_expire_at limit ${limit}
+    for update of l skip locked`.execute(db);
   if (!expired.length) return [];
   await db.deleteFrom('link_credentials').where('link_id', 'in', expired.map((l) => l.id)).execute();
-  // A nostore link only kept them for its first load: it stays as it was.
   const invalid = expired.filter((l) => l.credentials_storage !== 'nostore');
   if (invalid.length) {
     await db.updateTable('links').set({ status: 'invalid', next_refresh_at: null }).where('id', 'in', invalid.map((l) => l.id)).execute();
   }
-  return invalid;
+  return expired.map((l) => ({ id: l.id, tenant_id: l.tenant_id, invalid: l.credentials_storage !== 'nostore' }));
 }
 
-/** Deletes MFA sessions (sealed credentials awaiting a token) that expired on their tenant's clock. */
-export async function deleteExpiredMfaSessions(db: Db, now: Date): Promise<number> {
-  const r = await sql`delete from mfa_sessions s using tenants t where t.id = s.tenant_id and s.expires_at <= ${tenantNow(now)}`.execute(db);
+/**
+ * Deletes up to `limit` MFA sessions (sealed credentials awaiting a token) that expired on their
+ * tenant's clock, soonest expired first. Returns how many it deleted.
+ */
+export async function deleteExpiredMfaSessions(db: Db, now: Date, limit: number): Promise<number> {
+  const r = await sql`
+    delete from mfa_sessions where id in (
+      select s.id from mfa_sessions s join tenants t on t.id = s.tenant_id
+      where s.expires_at <= ${tenantNow(now)}
+      order by s.expires_at limit ${limit}
+      for update of s skip locked)`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
 
 /**
- * Deletes links left `unconfirmed` (an MFA never answered) for longer than `maxAgeMs` on their
- * tenant's clock, with everything they hold (credentials, sessions and data cascade).
+ * Deletes up to `limit` links left `unconfirmed` (an MFA never answered) for longer than `maxAgeMs`
+ * on their tenant's clock, oldest first, with everything they hold (credentials, sessions and data
+ * cascade). Returns the links deleted.
  */
-export async function deleteAbandonedLinks(db: Db, now: Date, maxAgeMs: number): Promise<number> {
-  const r = await sql`
-    delete from links l using tenants t
-    where t.id = l.tenant_id and l.status = 'unconfirmed'
-      and l.created_at <= ${tenantNow(now)} - ${maxAgeMs}::double precision * interval '1 millisecond'`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+export async function deleteAbandonedLinks(db: Db, now: Date, maxAgeMs: number, limit: number): Promise<{ id: string; tenant_id: string }[]> {
+  const r = await sql<{ id: string; tenant_id: string }>`
+    delete from links where id in (
+      select l.id from links l join tenants t on t.id = l.tenant_id
+      where l.status = 'unconfirmed'
+        and l.created_at <= ${tenantNow(now)} - ${maxAgeMs}::double precision * interval '1 millisecond'
+      order by l.created_at limit ${limit}
+      for update of l skip locked)
+    returning id, tenant_id`.execute(db);
+  return r.rows;
 }
 
-const STALE_TABLES: readonly DataTable[] = [
+/**
+ * The tables `stale_in` empties, in this order: transactions and balances before the accounts
+ * they belong to (deleting an account takes its transactions and balances with it, uncounted and
+ * unbounded, so a stale account goes once they have).
+ */
+export const STALE_TABLES: readonly DataTable[] = [
   'transactions',
   'balances',
   'accounts',
@@ -83,20 +105,19 @@ const STALE_TABLES: readonly DataTable[] = [
 ];
 
 /**
- * Deletes the data of links with `stale_in: Nd` that was collected more than N days before their
- * tenant's now.
+ * Deletes up to `limit` objects of `table` belonging to links with `stale_in: Nd` that were
+ * collected more than N days before their tenant's now. Returns how many it deleted.
  * Only links with a `stale_in` are visited (partial index links_stale_in).
  */
-export async function deleteStaleData(db: Db, now: Date): Promise<number> {
-  let deleted = 0;
-  for (const table of STALE_TABLES) {
-    const r = await sql`
-      delete from ${sql.table(table)} d using links l, tenants t
-      where l.stale_in is not null and l.id = d.link_id and t.id = l.tenant_id
-        and d.collected_at < ${tenantNow(now)} - make_interval(days => cast(rtrim(l.stale_in, 'd') as int))`.execute(db);
-    deleted += Number(r.numAffectedRows ?? 0);
-  }
-  return deleted;
+export async function deleteStaleData(db: Db, now: Date, table: DataTable, limit: number): Promise<number> {
+  const r = await sql`
+    delete from ${sql.table(table)} where id in (
+      select d.id from ${sql.table(table)} d join links l on l.id = d.link_id join tenants t on t.id = l.tenant_id
+      where l.stale_in is not null
+        and d.collected_at < ${tenantNow(now)} - make_interval(days => cast(rtrim(l.stale_in, 'd') as int))
+      limit ${limit}
+      for update of d skip locked)`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }
 
 /**
