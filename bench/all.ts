@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every headline figure of issue 12 in one table, each next to its reference
+ * `npm run bench`: every headline figure (issue 12 performance, issue 13 Open Finance) in one table, each next to its reference
  * measured in the same run. Runs, one after the other (never two at once: 2 cores), the
  * benchmarks that measure them, with the settings their targets name:
  *   start    bench/start.ts (3 runs: fresh and existing data dir, bare fastify hello)
@@ -8,10 +8,12 @@
  *   refresh  bench/refresh.ts --store postgres --links 1000 --skip-schedule (2 worker processes)
  *   moonshot bench/moonshot.ts (100,000 links at 6h with the clock ×10 = a million links' 46.3
  *            refreshes/s, one virtual hour, 2 workers, the API under 50 req/s; ~10 minutes)
+ *   ofb      bench/ofb.ts (500 Open Finance Brasil consent links refreshed at once against the
+ *            local mock bank, TLS and JOSE included, 2 workers on PostgreSQL)
  * Each writes its own tables to a log (its path is printed) and records its figures through
  * bench/report.ts; this prints them with the machine they ran on. Prints figures; never asserts.
  *
- * Options: --only start,http,lists,refresh,moonshot (BENCH_ONLY) to run a subset.
+ * Options: --only start,http,lists,refresh,moonshot,ofb (BENCH_ONLY) to run a subset.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ const STEPS = {
   lists: ['bench/link-data.ts', '--store', 'postgres', '--skip-post'],
   refresh: ['bench/refresh.ts', '--store', 'postgres', '--links', '1000', '--skip-schedule'],
   moonshot: ['bench/moonshot.ts'],
+  ofb: ['bench/ofb.ts'],
 } as const;
 type Step = keyof typeof STEPS;
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -31,6 +32,11 @@ export interface ProfileSummary {
   owners: [string, number][];
   /** Self time by function (`name owner`), ms, largest first (idle left out). */
   functions: [string, number][];
+  /**
+   * Self time of native/builtin code (writev, crypto, JSON…) by the owner of the nearest frame
+   * outside Node's own modules that called it, ms, largest first: whose socket writes a `writev` was.
+   */
+  nativeCallers: [string, number][];
 }
 
 /** Who owns the code at `url`: `pg`, `kysely`, `src/refresh`, `node:net`, `(gc)`… */
@@ -56,6 +62,16 @@ function ownerOf(frame: ProfileNode['callFrame']): string {
 export function summarizeProfile(path: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const callerOwner = (id: number): string => {
+    for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) {
+      const frame = byId.get(p)!.callFrame;
+      if (frame.url && !frame.url.startsWith('node:')) return ownerOf(frame);
+    }
+    return '(none)';
+  };
+  const nativeCallers = new Map<string, number>();
   const owners = new Map<string, number>();
   const functions = new Map<string, number>();
   let idle = 0;
@@ -72,10 +88,14 @@ export function summarizeProfile(path: string): ProfileSummary {
     owners.set(owner, (owners.get(owner) ?? 0) + ms);
     const fn = `${node.callFrame.functionName || '(anonymous)'} ${owner}`;
     functions.set(fn, (functions.get(fn) ?? 0) + ms);
+    if (owner === '(native/builtin)') {
+      const caller = callerOwner(node.id);
+      nativeCallers.set(caller, (nativeCallers.get(caller) ?? 0) + ms);
+    }
   }
   const wallMs = (profile.endTime - profile.startTime) / 1000;
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { wallMs, busyMs: wallMs - idle, owners: sorted(owners), functions: sorted(functions) };
+  return { wallMs, busyMs: wallMs - idle, owners: sorted(owners), functions: sorted(functions), nativeCallers: sorted(nativeCallers) };
 }
 
 /** Lines for a report: busy share, then the top owners and functions as % of busy time. */
@@ -85,6 +105,7 @@ export function formatSummary(label: string, s: ProfileSummary, top = 12): strin
     `${label}: busy ${(s.busyMs / 1000).toFixed(1)} s of ${(s.wallMs / 1000).toFixed(1)} s (${((100 * s.busyMs) / Math.max(1, s.wallMs)).toFixed(0)} % of one core, main thread)`,
     `  by owner: ${s.owners.slice(0, top).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
     `  top functions: ${s.functions.slice(0, top).map(([k, v]) => `${k} ${pct(v)}`).join('; ')}`,
+    `  native/builtin time by the package that called it: ${s.nativeCallers.slice(0, top).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
   ];
 }
 
