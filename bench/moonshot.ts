@@ -46,7 +46,7 @@
  * (a fresh database vinculo_bench_moon_<pid>_… is created from it and dropped at the end).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ import type { Database } from '../src/store/schema.js';
 import type { LinkSecrets } from '../src/links/access.js';
 import type { Vault } from '../src/vault/index.js';
 import { flag, int, num } from './options.js';
-import { formatSummary, summarizeProfile } from './profile.js';
+import { summarizeProfiles } from './profile.js';
 import { report } from './report.js';
 import {
   benchConfig,
@@ -493,13 +493,7 @@ async function main(): Promise<void> {
   lines.push(`API: ${apiTotal.n} requests, p50 ${fmt(apiTotal.p50)} ms, p99 ${fmt(apiTotal.p99)} ms, max ${fmt(apiTotal.max, 0)} ms, ${apiTotal.errors} errors`);
   lines.push(`refresh jobs: ${outcomes.map((o) => `${o.outcome} ${o.n}`).join(', ')}; links: ${statuses.map((s) => `${s.status} ${s.n}`).join(', ')}`);
   lines.push(`CPU (cores, of ${cpus().length}): ${cores.map((c) => `${c.label} ${fmt(c.cores, 2)}`).join(', ')}`);
-  if (profileDir) {
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      const pid = Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? /CPU\.\d+\.\d+\.(\d+)/.exec(file)?.[1]);
-      const label = processes.find((p) => p.pid === pid)?.label ?? file;
-      lines.push(...formatSummary(label, summarizeProfile(join(profileDir, file))));
-    }
-  }
+  if (profileDir) lines.push(...summarizeProfiles(profileDir, processes));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   report({

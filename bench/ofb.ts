@@ -35,7 +35,7 @@
  * (a fresh database vinculo_bench_ofb_<pid>_… is created from it and dropped at the end).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -44,7 +44,7 @@ import { startSandboxOfbBank, type SandboxOfbBank } from '../src/connectors/ofb/
 import { createVinculo } from '../src/server.js';
 import { postCallback, walkBank } from '../test/helpers/ofb.js';
 import { flag, int } from './options.js';
-import { formatSummary, summarizeProfile } from './profile.js';
+import { summarizeProfiles } from './profile.js';
 import { report } from './report.js';
 import {
   benchConfig,
@@ -271,13 +271,7 @@ async function main(): Promise<void> {
   lines.push(`refreshes: ${refreshed}/${ids.length} in ${fmt(seconds)} s = **${fmt(perSecond)} refreshes/s** (${fmt(steady)}/s from the first to the last; first after ${fmt(first - t, 0)} ms)`);
   lines.push(`refresh jobs: ${outcomes.map((o) => `${o.outcome} ${o.n}`).join(', ')}; links: ${statuses.map((s) => `${s.status} ${s.n}`).join(', ')}`);
   lines.push(`CPU (cores, of ${cpus().length}): ${cores.map((c) => `${c.label} ${fmt(c.cores, 2)}`).join(', ')}; per refresh ${cores.map((c) => `${c.label} ${fmt((c.cores * seconds * 1000) / Math.max(1, refreshed), 1)} ms`).join(', ')}`);
-  if (profileDir) {
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      const pid = Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? /CPU\.\d+\.\d+\.(\d+)/.exec(file)?.[1]);
-      const label = processes.find((p) => p.pid === pid)?.label ?? file;
-      lines.push(...formatSummary(label, summarizeProfile(join(profileDir, file))));
-    }
-  }
+  if (profileDir) lines.push(...summarizeProfiles(profileDir, processes));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   report({

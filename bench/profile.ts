@@ -7,7 +7,8 @@
  *
  * `npx tsx bench/profile.ts file.cpuprofile…` prints the summary of each file.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
@@ -107,6 +108,20 @@ export function formatSummary(label: string, s: ProfileSummary, top = 12): strin
     `  top functions: ${s.functions.slice(0, top).map(([k, v]) => `${k} ${pct(v)}`).join('; ')}`,
     `  native/builtin time by the package that called it: ${s.nativeCallers.slice(0, top).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`,
   ];
+}
+
+/**
+ * The summary of every profile in `dir` (node --cpu-prof's `CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile`,
+ * or `<label>.<pid>.<n>.cpuprofile`), each labelled by the process whose pid its name holds.
+ */
+export function summarizeProfiles(dir: string, processes: readonly { label: string; pid: number }[]): string[] {
+  const lines: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const pid = Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? /CPU\.\d+\.\d+\.(\d+)/.exec(file)?.[1]);
+    const label = processes.find((p) => p.pid === pid)?.label ?? file;
+    lines.push(...formatSummary(label, summarizeProfile(join(dir, file))));
+  }
+  return lines;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
