@@ -1,8 +1,14 @@
 /**
- * An Open Finance Brasil consent in a real browser: headless Chromium (Debian's package) driven by
- * playwright-core through the hosted Connect widget, the sandbox bank's own pages (started in the
- * server's process, HTTPS with its own CA), Vinculo's /ofb/callback page and its script, to the
- * client app's callback URL. Once per store. Skips, saying why, when no Chromium is installed.
+ * An Open Finance Brasil link end to end, its consent given in a real browser: headless Chromium
+ * (Debian's package) driven by playwright-core through the hosted Connect widget, the sandbox
+ * bank's own pages (started in the server's process, HTTPS with its own CA), Vinculo's
+ * /ofb/callback page and its script, to the client app's callback URL. The link the browser made
+ * then goes on as any: its first load read through the public API (accounts with a credit card
+ * and its credit_data, transactions, owners, against Belvo's schemas), a refresh once the tenant's
+ * clock passes its slot, the consent revoked at the bank (the link invalid, with the LINK and
+ * CONSENT webhooks), and DELETE; a second browser consent, deleted while valid, is revoked at the
+ * bank. Once per store, with the server's workers and a webhook receiver. Skips, saying why, when
+ * no Chromium is installed.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,13 +18,18 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { cpfFromBase } from '../src/connectors/ofb/mock/resources/documents.js';
 import { formatCpf } from '../src/widget/ui/cpf.js';
-import { startHarness, type Client, type Harness } from './helpers/harness.js';
-import { OFB_INSTITUTION, ofdaToken } from './helpers/ofb.js';
+import { startHarness, type Harness } from './helpers/harness.js';
+import { listAll } from './helpers/links.js';
+import { OFB_INSTITUTION, ofbSuite, ofdaToken } from './helpers/ofb.js';
 import { STORES } from './helpers/stores.js';
 
 const CHROMIUM = process.env.VINCULO_CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = 20_000;
 const DAY_MS = 86_400_000;
+// One customer per consent, so each is found at the bank by its CPF.
+const CPF = cpfFromBase('529982247');
+const CPF_DELETED = cpfFromBase('390533447');
+const CPF_REJECTS = cpfFromBase('111444777');
 
 if (!existsSync(CHROMIUM)) {
   process.stdout.write(`# OFB browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)\n`);
@@ -61,20 +72,21 @@ if (!existsSync(CHROMIUM)) {
     for (const store of STORES) {
       describe(`[${store}]`, () => {
         let h: Harness;
-        let c: Client;
 
         before(async () => {
-          h = await startHarness(store);
+          // Workers on: the first load, the refreshes and the webhooks run as in production.
+          h = await startHarness(store, {}, { workers: true });
           await h.listen();
-          c = await h.newClient(`ofb-browser-${store}`);
         });
         // Every answer the browser got (widget API, callback) is checked against Belvo's document and Vinculo's.
         afterEach(() => h?.assertConformant());
         after(() => h?.close());
+        // The tenant's client, with a webhook endpoint pointing at a receiver.
+        const s = ofbSuite(() => h);
 
         /** The hosted widget with an OFDA token, up to the bank's CPF login page. */
         async function toTheBank(cpf: string): Promise<Page> {
-          const access = await ofdaToken(c, { cpf, success: `${appUrl}/success`, exit: `${appUrl}/exit` });
+          const access = await ofdaToken(s.c, { cpf, success: `${appUrl}/success`, exit: `${appUrl}/exit` });
           const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en-US', ignoreHTTPSErrors: true });
           ctx.setDefaultTimeout(TIMEOUT);
           const page = await ctx.newPage();
@@ -100,8 +112,8 @@ if (!existsSync(CHROMIUM)) {
           return page;
         }
 
-        it('widget → consent screen → the bank (CPF, Autorizar) → /ofb/callback → the success URL; the link is valid', async () => {
-          const cpf = cpfFromBase('529982247');
+        /** Autorizar at the bank → Vinculo's callback page → the success URL: the new link's id (the link is valid). */
+        async function authorise(cpf: string): Promise<string> {
           const page = await toTheBank(cpf);
           const seen: string[] = [];
           page.on('framenavigated', (f) => f === page.mainFrame() && seen.push(new URL(f.url()).pathname));
@@ -114,28 +126,65 @@ if (!existsSync(CHROMIUM)) {
           assert.equal(url.searchParams.get('institution'), OFB_INSTITUTION);
           await page.context().close();
 
-          const link = await c.request('GET', `/api/links/${linkId}/`);
+          const link = await s.c.request('GET', `/api/links/${linkId}/`);
           assert.equal(link.status, 200, JSON.stringify(link.body));
           assert.equal(link.body.status, 'valid');
           assert.equal(link.body.institution, OFB_INSTITUTION);
+          return linkId;
+        }
+
+        /** The link the browser made, followed by the next tests. */
+        let linkId = '';
+
+        it('widget → consent screen → the bank (CPF, Autorizar) → /ofb/callback → the success URL; the link is valid', async () => {
+          linkId = await authorise(CPF);
           // The bank holds the consent the user gave, for the 6 months chosen in the widget.
-          const bank = await h.vinculo.services.ofb.sandboxBank();
-          const consent = bank?.consents.all().find((x) => x.cpf === cpf);
+          const consent = (await s.consentsOf(CPF)).at(-1);
           assert.equal(consent?.status, 'AUTHORISED');
-          const days = (consent!.expirationDateTime!.getTime() - consent!.creationDateTime.getTime()) / DAY_MS;
+          const days = (consent.expirationDateTime!.getTime() - consent.creationDateTime.getTime()) / DAY_MS;
           assert.ok(days > 170 && days < 190, `a 6-month consent, not ${days} days`);
         });
 
+        it('its first load: accounts (a credit card with credit_data), transactions and owners through the public API, with the webhooks', async () => {
+          assert.ok(linkId, 'the browser made a link');
+          await s.firstLoad(linkId);
+        });
+
+        it('the tenant\'s clock passes the next slot: the link is refreshed, with a recurrent_update webhook', async () => {
+          assert.ok(linkId, 'the browser made a link');
+          await s.refreshAtNextSlot(linkId);
+        });
+
+        it('the consent revoked at the bank: the next refresh makes the link invalid, with LINK invalid_credentials and CONSENT openfinance_consent_expired', async () => {
+          assert.ok(linkId, 'the browser made a link');
+          await s.revokeAtTheBank(linkId, CPF);
+        });
+
+        it('DELETE /api/links/{id}/ of the invalid link: gone; its consent stays as the user left it at the bank', async () => {
+          assert.ok(linkId, 'the browser made a link');
+          await s.deleteLink(linkId);
+          const consent = (await s.consentsOf(CPF)).at(-1);
+          assert.equal(consent?.status, 'REJECTED');
+          assert.equal(consent.rejection?.rejectedBy, 'USER');
+          assert.equal(consent.rejection?.reason.code, 'CUSTOMER_MANUALLY_REVOKED');
+        });
+
+        it('another consent in the browser, its link deleted while valid: DELETE revokes the consent at the bank (REJECTED by the TPP)', async () => {
+          const id = await authorise(CPF_DELETED);
+          await s.deleteRevokesConsent(id, CPF_DELETED);
+        });
+
         it('Rejeitar at the bank → the exit URL with last_encountered_error consent_rejected, and no link', async () => {
-          const page = await toTheBank(cpfFromBase('111444777'));
+          const before = (await listAll(s.c, `/api/links/?institution=${OFB_INSTITUTION}`)).count;
+          const page = await toTheBank(CPF_REJECTS);
           await page.getByRole('button', { name: 'Rejeitar', exact: true }).click();
           await page.waitForURL(`${appUrl}/exit?**`);
           const url = new URL(page.url());
           assert.equal(JSON.parse(url.searchParams.get('last_encountered_error') ?? '{}').code, 'consent_rejected');
           assert.equal(url.searchParams.get('institution'), OFB_INSTITUTION);
           await page.context().close();
-          const links = await c.request('GET', `/api/links/?institution=${OFB_INSTITUTION}`);
-          assert.equal(links.body.count, 1, 'only the authorised consent made a link');
+          assert.equal((await s.consentsOf(CPF_REJECTS)).at(-1)?.status, 'REJECTED');
+          assert.equal((await listAll(s.c, `/api/links/?institution=${OFB_INSTITUTION}`)).count, before, 'no link');
         });
       });
     }

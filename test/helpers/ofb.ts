@@ -4,6 +4,8 @@ import { Agent, fetch } from 'undici';
 import type { MockBank } from '../../src/connectors/ofb/mock/bank.js';
 import type { Faults } from '../../src/connectors/ofb/mock/resources/index.js';
 import type { Client, Harness } from './harness.js';
+import { listAll } from './links.js';
+import { assertSchema } from './openapi.js';
 import { startReceiver, waitFor, type Receiver } from './receiver.js';
 
 /**
@@ -201,12 +203,15 @@ export function ofbSuite(h: () => Harness) {
     passSlot: (slot: Date) => s.advanceTo(new Date(slot.getTime() + 60_000)),
     /** The customer's consents at the bank, newest last. */
     consentsOf: async (cpf: string) => (await s.bank()).consents.all().filter((x) => x.cpf === cpf),
-    /** Widget token → consent started → the bank's pages → the redirect back to Vinculo. */
-    async atTheBank(cpf: string, decision: 'Autorizar' | 'Rejeitar', months = 12): Promise<URL> {
+    /**
+     * Widget token → consent started → the bank's pages → the redirect back to Vinculo. The user
+     * logs in at the bank with `loginCpf` (by default the consent's own CPF).
+     */
+    async atTheBank(cpf: string, decision: 'Autorizar' | 'Rejeitar', options: { months?: number; loginCpf?: string } = {}): Promise<URL> {
       const token = await ofdaToken(client, { cpf, success: `${APP}/success`, exit: `${APP}/exit` });
-      const started = await startConsent(h().baseUrl, token, { months });
+      const started = await startConsent(h().baseUrl, token, { months: options.months ?? 12 });
       assert.equal(started.status, 201, JSON.stringify(started.body));
-      const callback = await walkBank(started.body.redirect_url, { cpf, decision });
+      const callback = await walkBank(started.body.redirect_url, { cpf: options.loginCpf ?? cpf, decision });
       // The bank sends the user to this server's own callback page.
       assert.equal(callback.pathname, '/ofb/callback');
       assert.equal(callback.port, new URL(h().baseUrl).port);
@@ -214,10 +219,117 @@ export function ofbSuite(h: () => Harness) {
     },
     /** A consented link, created through the callback as the page's script does. */
     async consentedLink(cpf: string, months = 12): Promise<string> {
-      const done = await postCallback(await s.atTheBank(cpf, 'Autorizar', months));
+      const done = await postCallback(await s.atTheBank(cpf, 'Autorizar', { months }));
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.outcome, 'success', JSON.stringify(done.body));
       return done.body.link;
+    },
+
+    // ---- what a consented link goes through, however it was made (fetch-walked or in a browser) ----
+
+    /**
+     * The first load: its historical_update webhooks, then through the public API accounts (a
+     * checking account, a credit card with `credit_data`), transactions of both, owners and
+     * balances, each valid against Belvo's schemas, and the webhooks' totals matching them.
+     */
+    async firstLoad(link: string): Promise<void> {
+      for (const type of ['ACCOUNTS', 'TRANSACTIONS', 'OWNERS', 'BALANCES']) {
+        const hook = await s.waitEvent(link, type, 'historical_update');
+        assert.equal(hook.process_type, 'historical_update');
+      }
+      const accounts = await listAll(client, `/api/accounts/?link=${link}`);
+      for (const a of accounts.results) assertSchema('Account', a);
+      assert.equal(s.events(link).find((e) => e.webhook_type === 'ACCOUNTS')!.data.total_accounts, accounts.count);
+      const checking = accounts.results.find((a) => a.category === 'CHECKING_ACCOUNT');
+      assert.ok(checking, `a checking account in ${JSON.stringify(accounts.results.map((a) => a.category))}`);
+      assert.equal(checking.balance_type, 'ASSET');
+      assert.equal(typeof checking.balance.current, 'number');
+      const card = accounts.results.find((a) => a.category === 'CREDIT_CARD');
+      assert.ok(card, 'a credit card account');
+      assert.equal(card.balance_type, 'LIABILITY');
+      assert.ok(card.credit_data && typeof card.credit_data === 'object', 'the card has credit_data');
+      assert.equal(typeof card.credit_data.credit_limit, 'number', JSON.stringify(card.credit_data));
+      assert.ok(accounts.results.every((a) => a.link === link && a.institution.name === OFB_INSTITUTION));
+
+      const transactions = await listAll(client, `/api/transactions/?link=${link}&page_size=1000`);
+      assert.ok(transactions.count > 0, 'transactions were loaded');
+      for (const t of transactions.results) assertSchema('Transaction', t);
+      assert.equal(s.events(link).find((e) => e.webhook_type === 'TRANSACTIONS')!.data.total_transactions, transactions.count);
+      const accountsWithTx = new Set(transactions.results.map((t) => t.account.id));
+      assert.ok(accountsWithTx.has(checking.id) && accountsWithTx.has(card.id), 'both the account and the card have transactions');
+
+      const owners = await listAll(client, `/api/owners/?link=${link}`);
+      assert.ok(owners.count >= 1, 'the customer is an owner');
+      for (const o of owners.results) assertSchema('Owner', o);
+      const balances = await listAll(client, `/api/balances/?link=${link}&date_from=2000-01-01&date_to=2100-01-01`);
+      assert.ok(balances.count >= 1, 'balances were loaded');
+      for (const b of balances.results) assertSchema('Balance', b);
+    },
+    /**
+     * The tenant's clock moved past the link's next slot: the scheduler refreshes it, with a
+     * TRANSACTIONS recurrent_update webhook (the bank's card transactions carry their collection
+     * instant: a refresh always updates some); the link stays valid with its next refresh planned.
+     */
+    async refreshAtNextSlot(link: string): Promise<void> {
+      const before = await s.linkRow(link);
+      assert.ok(before.last_refresh_at && before.next_refresh_at, 'the first load ran and planned a refresh');
+      await s.passSlot(before.next_refresh_at);
+      await waitFor('the refresh', async () => (await s.linkRow(link)).last_refresh_at! > before.last_refresh_at!, 30_000);
+      const hook = await waitFor(
+        'a TRANSACTIONS recurrent_update webhook',
+        () => s.events(link).find((e) => e.webhook_type === 'TRANSACTIONS' && e.process_type === 'recurrent_update'),
+        30_000,
+      );
+      assert.match(hook.webhook_code, /^(new_transactions_available|transactions_updated|transactions_deleted)$/);
+      assert.ok(hook.data.count > 0, JSON.stringify(hook.data));
+      const row = await s.linkRow(link);
+      assert.equal(row.status, 'valid');
+      assert.ok(row.next_refresh_at && row.next_refresh_at > before.next_refresh_at, 'the next refresh is planned');
+      assert.ok(!s.events(link).some((e) => e.webhook_type === 'LINK' || e.webhook_type === 'CONSENT'), 'nothing wrong with the link');
+    },
+    /**
+     * The customer revokes the link's consent (the newest of `cpf`) at the bank: at its next slot
+     * the refresh finds it REJECTED and makes the link invalid, with a LINK invalid_credentials and
+     * a CONSENT openfinance_consent_expired webhook; an invalid link is not refreshed again.
+     */
+    async revokeAtTheBank(link: string, cpf: string): Promise<void> {
+      const consent = (await s.consentsOf(cpf)).at(-1);
+      assert.equal(consent?.status, 'AUTHORISED');
+      (await s.bank()).faults.revokeConsent(consent.consentId);
+      await s.passSlot((await s.linkRow(link)).next_refresh_at!);
+      const invalid = await s.waitEvent(link, 'LINK', 'invalid_credentials');
+      assert.equal(invalid.process_type, 'recurrent_update');
+      assert.equal(invalid.data.status, 400);
+      const expired = await s.waitEvent(link, 'CONSENT', 'openfinance_consent_expired');
+      assert.equal(expired.data.consent_id, consent.consentId);
+      assert.equal(expired.data.institution, OFB_INSTITUTION);
+      // What the bank said: the customer revoked it.
+      assert.equal(expired.data.rejected_by, 'USER');
+      assert.equal(expired.data.rejection_reason, 'CUSTOMER_MANUALLY_REVOKED');
+      const res = await client.request('GET', `/api/links/${link}/`);
+      assert.equal(res.body.status, 'invalid');
+      assert.equal((await s.linkRow(link)).next_refresh_at, null, 'an invalid link is not refreshed');
+    },
+    /** DELETE /api/links/{id}/: 204, and the link is gone. */
+    async deleteLink(link: string): Promise<void> {
+      const res = await client.request('DELETE', `/api/links/${link}/`);
+      assert.equal(res.status, 204, JSON.stringify(res.body));
+      assert.equal((await client.request('GET', `/api/links/${link}/`)).status, 404);
+    },
+    /**
+     * A valid link (its consent the newest of `cpf`), deleted once its first load is over (a
+     * delete racing the load's writes is another matter): the consent is revoked at the bank,
+     * REJECTED by the TPP.
+     */
+    async deleteRevokesConsent(link: string, cpf: string): Promise<void> {
+      await waitFor('the first load', async () => (await s.linkRow(link)).last_refresh_at, 30_000);
+      const consent = (await s.consentsOf(cpf)).at(-1);
+      assert.equal(consent?.status, 'AUTHORISED');
+      await s.deleteLink(link);
+      const after = (await s.bank()).consents.get(consent.consentId);
+      assert.equal(after?.status, 'REJECTED');
+      assert.equal(after.rejection?.rejectedBy, 'TPP');
+      assert.equal(after.rejection?.reason.code, 'CUSTOMER_MANUALLY_REVOKED');
     },
   };
   return s;

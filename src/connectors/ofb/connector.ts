@@ -22,6 +22,7 @@ import type {
   LoginRequest,
 } from '../connector.js';
 import {
+  OfbAuthorizationError,
   OfbRateLimitedError,
   OfbRequestError,
   OfbUnauthorizedError,
@@ -32,7 +33,7 @@ import {
 } from './client/index.js';
 import type { OfbInstitution } from './config/index.js';
 import { emptyBudget, monthOf, reserve, sessionCategories } from './connector/budget.js';
-import { aboutToExpireNotice, CONSENT_REJECTED, consentEnded, consentEndedError, consentError, domainError } from './connector/errors.js';
+import { aboutToExpireNotice, CONSENT_REJECTED, consentEnded, consentEndedError, consentError, consentRefusedError, domainError } from './connector/errors.js';
 import { extractResource, SessionCache } from './connector/extract.js';
 import { asState, readLinkState, readPending, type OfbLinkState, type OfbPendingConsent } from './connector/state.js';
 import { buildOfbClient, type BuiltClient, type Interceptor } from './connector/transport.js';
@@ -164,6 +165,10 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
       try {
         tokens = await client.finishAuthorization(callback, pending);
       } catch (err) {
+        if (err instanceof OfbAuthorizationError && err.code === 'access_denied') {
+          // Who refused, and why, is the consent's to say (the user's Rejeitar, the bank's own checks).
+          throw consentRefusedError(await client.getConsent(pending.consentId).catch(() => null));
+        }
         throw consentError(err);
       }
       let consent: OfbConsent;

@@ -90,6 +90,7 @@ const en = {
   consentSuccessHint: 'Your account is now connected.',
   errConsentRejected: 'The consent was not confirmed at your bank. You can start again whenever you like.',
   errConsentExpired: 'The consent took too long to be confirmed. Please start again.',
+  errConsentFailed: 'The consent could not be completed at {institution}. Log in there with the CPF shown on the consent screen, then start again.',
   secured: 'Secured by Vinculo',
 };
 
@@ -182,6 +183,7 @@ const es: Messages = {
   consentSuccessHint: 'Tu cuenta ya está conectada.',
   errConsentRejected: 'El consentimiento no se confirmó en tu banco. Puedes empezar de nuevo cuando quieras.',
   errConsentExpired: 'La confirmación del consentimiento tardó demasiado. Empieza de nuevo.',
+  errConsentFailed: 'No se pudo completar el consentimiento en {institution}. Inicia sesión allí con el CPF que aparece en la pantalla de consentimiento y empieza de nuevo.',
   secured: 'Protegido por Vinculo',
 };
 
@@ -271,6 +273,7 @@ const pt: Messages = {
   consentSuccessHint: 'Sua conta está conectada.',
   errConsentRejected: 'O consentimento não foi confirmado no seu banco. Você pode começar de novo quando quiser.',
   errConsentExpired: 'A confirmação do consentimento demorou demais. Comece novamente.',
+  errConsentFailed: 'Não foi possível concluir o consentimento em {institution}. Entre lá com o CPF exibido na tela de consentimento e comece novamente.',
   secured: 'Protegido pelo Vinculo',
 };
 

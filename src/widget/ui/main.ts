@@ -36,6 +36,7 @@ const CONSENT_MONTHS = [12, 9, 6, 3] as const;
 /** What an Open Finance consent that did not end in a link says to the user, by error code. */
 const CONSENT_ERRORS: Record<string, MessageKey> = {
   consent_rejected: 'errConsentRejected',
+  consent_failed: 'errConsentFailed',
   login_error: 'errConsentRejected',
   session_expired: 'errConsentExpired',
   authentication_failed: 'errSession',

@@ -10,6 +10,7 @@ export {
   OfbUnauthorizedError,
   OfbUnavailableError,
   parseRetryAfter,
+  redact,
 } from './errors.js';
 export { ACR_LOA2, ACR_LOA3, type CallbackInput, type OfbTokens, type PendingAuthorization } from './oauth.js';
 export type { OfbDocument, Query } from './pages.js';

@@ -17,6 +17,7 @@ import {
   OfbResponseError,
   OfbUnauthorizedError,
   OfbUnavailableError,
+  redact,
   type OfbConsent,
 } from '../client/index.js';
 import { OfbMappingError } from '../mapping/index.js';
@@ -68,6 +69,34 @@ export function consentError(err: unknown): unknown {
     return new VinculoError(CONSENT_FAILED, 'The institution refused to issue access for the consent; start again');
   }
   return domainError(err);
+}
+
+/**
+ * The bank answered `access_denied` to the consent and the consent, read back, says who refused it
+ * and why: the customer (Rejeitar) → consent_rejected; the bank itself → what it gave as the
+ * reason. INTERNAL_SECURITY_REASON at this step is what the sandbox bank answers when the customer
+ * logs in with another CPF than the consent's `loggedUser` (the user at the bank must be the
+ * consent's), the likeliest cause at a real bank too, so the message names it as such; the bank's
+ * own `additionalInformation` is quoted (redacted) when it gives one.
+ * `consent` is null when it could not be read: then the user's refusal is assumed, as before.
+ */
+export function consentRefusedError(consent: Pick<OfbConsent, 'status' | 'rejection'> | null): VinculoError {
+  const rejection = consent?.status === 'REJECTED' ? consent.rejection : undefined;
+  if (!rejection || rejection.rejectedBy === 'USER') {
+    return new VinculoError(CONSENT_REJECTED, 'The consent was not authorised at the institution');
+  }
+  const { code, additionalInformation } = rejection.reason;
+  const said = additionalInformation ? `; the institution said: "${redact(additionalInformation).slice(0, 140)}"` : '';
+  if (code === 'CONSENT_EXPIRED') {
+    return new VinculoError('session_expired', `The consent expired at the institution before it was authorised; please start again${said}`);
+  }
+  if (code === 'INTERNAL_SECURITY_REASON') {
+    return new VinculoError(
+      CONSENT_FAILED,
+      `The institution rejected the consent for a security reason (INTERNAL_SECURITY_REASON); the usual cause is logging in there with another CPF than the one the consent was requested for${said}`,
+    );
+  }
+  return new VinculoError(CONSENT_FAILED, `The institution rejected the consent (${rejection.rejectedBy}, ${redact(code).slice(0, 60)})${said}`);
 }
 
 /** The consent no longer allows access: rejected/revoked, or past its expiration. */

@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryStorage } from './adapter.js';
 import { createLocalCa, certificateThumbprint, type IssuedCertificate, type LocalCa, type ClientCertificateOptions } from './ca.js';
-import { ConsentStore, handleConsentsRequest, type Consent, zulu } from './consents.js';
+import { ConsentStore, handleConsentsRequest, type Consent, type ConsentCreationFault, zulu } from './consents.js';
 import { isValidCpf, normalizeCpf } from './resources/documents.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 
@@ -115,7 +115,21 @@ export interface MockBankFaults {
   revokeConsent(consentId: string): Consent | undefined;
   /** Any other rejection (e.g. ASPSP / INTERNAL_SECURITY_REASON). */
   rejectConsent(consentId: string, rejectedBy: 'USER' | 'ASPSP' | 'TPP', code: NonNullable<Consent['rejection']>['reason']['code']): Consent | undefined;
+  /**
+   * The consents API answers `status` (with an OFB error body) to the next `times` (default 1)
+   * valid `POST /consents` for this CPF (`loggedUser`) instead of creating the consent.
+   */
+  failConsentCreation(cpf: string, status: ConsentCreationFault['status'], times?: number): void;
+  /**
+   * The next `times` (default 1) authorization requests for a consent of this CPF end before the
+   * login page with this OAuth error sent to the receiver's redirect URI; the consent stays
+   * AWAITING_AUTHORISATION (and expires as any unanswered one).
+   */
+  failAuthorization(cpf: string, error: AuthorizationFault, times?: number): void;
 }
+
+/** OAuth errors the authorization endpoint itself can end with (RFC 6749 §4.1.2.1). */
+export type AuthorizationFault = 'server_error' | 'temporarily_unavailable';
 
 export interface MockBank {
   institution: typeof INSTITUTION;
@@ -207,6 +221,15 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
   const clientCert = await ca.issueClientCertificate({ orgId, softwareId, commonName: `${softwareId}.vinculo.localhost` });
 
   const store = new ConsentStore(clock);
+  /** Injected faults by CPF, each with how many requests it still hits. */
+  const creationFaults = new Map<string, { status: ConsentCreationFault['status']; left: number }>();
+  const authorizationFaults = new Map<string, { error: AuthorizationFault; left: number }>();
+  const digitsOf = (cpf: string) => cpf.replace(/\D/g, '');
+  const takeFault = <T extends { left: number }>(faults: Map<string, T>, cpf: string): T | undefined => {
+    const f = faults.get(cpf);
+    if (f && --f.left <= 0) faults.delete(cpf);
+    return f;
+  };
   let provider: Provider | undefined;
   let dispatch: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
 
@@ -497,6 +520,10 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
       if (!(cc.scope ?? '').split(' ').includes('consents')) return 'insufficient_scope' as const;
       return { clientId: cc.clientId };
     },
+    creationFault(cpf: string) {
+      const f = takeFault(creationFaults, digitsOf(cpf));
+      return f ? { status: f.status } : null;
+    },
   };
 
   const providerCallback = oidc.callback();
@@ -523,6 +550,17 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
 
     if (!consent || consent.status !== 'AWAITING_AUTHORISATION') {
       await deny(`consent is ${consent?.status ?? 'unknown'}`);
+      return;
+    }
+    // An injected failure of the authorization endpoint, as soon as the user arrives.
+    const failure = req.method === 'GET' && !action ? takeFault(authorizationFaults, digitsOf(consent.cpf)) : undefined;
+    if (failure) {
+      await oidc.interactionFinished(
+        req,
+        res,
+        { error: failure.error, error_description: 'the authorization server could not process the request' },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
 
@@ -669,6 +707,8 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
     faults: {
       revokeConsent: (consentId) => store.reject(consentId, 'USER', 'CUSTOMER_MANUALLY_REVOKED'),
       rejectConsent: (consentId, rejectedBy, code) => store.reject(consentId, rejectedBy, code),
+      failConsentCreation: (cpf, status, times = 1) => void creationFaults.set(digitsOf(cpf), { status, left: times }),
+      failAuthorization: (cpf, error, times = 1) => void authorizationFaults.set(digitsOf(cpf), { error, left: times }),
     },
     authorize: authorizeToken,
     issueClientCertificate: (opts) => ca.issueClientCertificate(opts),

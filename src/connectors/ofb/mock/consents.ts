@@ -248,7 +248,23 @@ export interface ConsentsApiContext {
    * no such token (401), `insufficient_scope` when it lacks `consents` (403).
    */
   authenticate(req: IncomingMessage): Promise<ConsentsCaller | 'insufficient_scope' | null>;
+  /**
+   * Test seam: a status (5xx) to answer a valid `POST /consents` of this CPF (`loggedUser`) with
+   * instead of creating the consent, or null to create it.
+   */
+  creationFault?(cpf: string): ConsentCreationFault | null;
 }
+
+/** The bank failing to create a consent: its documented server errors. */
+export interface ConsentCreationFault {
+  status: 500 | 504 | 529;
+}
+
+const CREATION_FAULT_TEXT: Record<ConsentCreationFault['status'], [string, string]> = {
+  500: ['ERRO_INTERNO', 'Erro interno'],
+  504: ['TEMPO_ESGOTADO', 'Tempo de resposta esgotado'],
+  529: ['SITE_SOBRECARREGADO', 'Site sobrecarregado'],
+};
 
 let createConsentValidator: ValidateFunction | undefined;
 
@@ -398,6 +414,12 @@ async function createConsent(
     return;
   }
   const data = (body as { data: CreateConsentData }).data;
+  const fault = ctx.creationFault?.(data.loggedUser.document.identification);
+  if (fault) {
+    const [code, title] = CREATION_FAULT_TEXT[fault.status];
+    send(res, fault.status, interactionId, errorBody(clock, code, title, 'O consentimento não pôde ser criado agora. Tente mais tarde.'));
+    return;
+  }
   const unprocessable = (code: string, title: string, detail: string): void =>
     send(res, 422, interactionId, errorBody(clock, code, title, detail));
 
