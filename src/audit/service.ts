@@ -14,8 +14,9 @@ import type { AuditLogTable, Database } from '../store/schema.js';
  *   retrieval (POST /api/{resource}/), a PATCH switching a link to recurrent.
  * - `delete`: DELETE /api/links/{id}/ (the credentials go with the link); also, by `system`, the
  *   housekeeping's deletion of a link left `unconfirmed` past VINCULO_UNCONFIRMED_LINK_DAYS.
- * - `credentials_expire`: the housekeeping deleted a link's stored credentials (actor `system`)
- *   because its `credentials_storage` period ran out; the link stays (invalid, unless `nostore`).
+ * - `credentials_expire`: a link's stored credentials were deleted because their
+ *   `credentials_storage` period ran out (actor `system`): by the housekeeping (the link stays,
+ *   invalid), or after a `nostore` link's first load (kept only for it).
  * - `key_create`, `key_revoke`: API keys (the CLI, the bootstrap key at start).
  */
 export type AuditAction =

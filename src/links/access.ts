@@ -119,8 +119,8 @@ export class LinkAccess {
     else await links.saveCredentials(db, link.id, this.vault.sealJson(secrets, credentialAad(link.id)));
   }
 
-  async forgetCredentials(link: LinkRow): Promise<void> {
-    await links.deleteCredentials(this.db, link.id);
+  async forgetCredentials(db: Kysely<Database>, link: LinkRow): Promise<void> {
+    await links.deleteCredentials(db, link.id);
   }
 
   /** Opens an MFA session (replacing any earlier one of the link); returns its id. */

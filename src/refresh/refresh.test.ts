@@ -207,6 +207,9 @@ describeStores(
       await waitEvent(l.id, 'OWNERS', 'historical_update');
       await waitFor('the credentials forgotten', async () => (await sealed()).length === 0, 20_000);
       assert.equal((await linkRow(l.id)).status, 'valid');
+      // Deleted credentials are a use of them: audited, in the deleting transaction.
+      const audited = await h().vinculo.store.db.selectFrom('audit_log').select(['actor', 'outcome']).where('link_id', '=', l.id).where('action', '=', 'credentials_expire').execute();
+      assert.deepEqual(audited, [{ actor: 'system', outcome: 'success' }]);
     });
 
     it('PATCH to single stops refreshes; back to recurrent schedules the first one for the next day', async () => {

@@ -112,8 +112,13 @@ export class Refreshes implements LinkLifecycle {
       const changes: LinkUpdate = { last_refresh_at: now, refresh_attempts: 0 };
       if (link.access_mode === 'recurrent') Object.assign(changes, this.firstPlan(link, now));
       await links.updateLink(this.db, link.id, changes);
-      // nostore: the credentials were kept only for this load.
-      if (link.credentials_storage === 'nostore') await this.access.forgetCredentials(link);
+      // nostore: the credentials were kept only for this load; their deletion is audited with it.
+      if (link.credentials_storage === 'nostore') {
+        await this.db.transaction().execute(async (tx) => {
+          await this.access.forgetCredentials(tx, link);
+          await this.audit.write(tx, { tenantId: link.tenant_id, actor: SYSTEM, action: 'credentials_expire', linkId: link.id, outcome: 'success' });
+        });
+      }
       return 'loaded';
     });
   }
