@@ -11,9 +11,13 @@ import { admin, call, check, connectionError, drill, freshDatabase, startApi, st
  * a connection error (refused, reset, closed) or a 503 on the other process (the POSTs are safe
  * to retry with their key; a 409 idempotency_key_in_use is retried too, after a pause). Each API
  * process in turn gets SIGTERM: it must exit 0, then a replacement starts and becomes ready;
- * then the worker likewise. Verified: no request failed at the generator (each got a non-5xx
- * answer eventually), every POST answered 201 has its link stored (exactly one per key), exit
- * codes 0. Prints requests, retries, failures and the time of each restart. `npm run drill:restart`.
+ * then the worker likewise, while it runs first loads: each POST registers a recurrent link whose
+ * first load (a historical-load job) the worker runs, and the worker gets its SIGTERM only once a
+ * burst of registrations has it running one. Verified: no request failed at the generator (each
+ * got a non-5xx answer eventually), every POST answered 201 has its link stored (exactly one per
+ * key), every link's first load completed exactly once (the stopping worker finished or released
+ * its jobs; nothing failed), exit codes 0. Prints requests, retries, failures, jobs running when
+ * the worker was stopped and the time of each restart. `npm run drill:restart`.
  */
 
 const MAX_ATTEMPTS = 8;
@@ -45,7 +49,7 @@ await drill('drill 2 (rolling restart)', async () => {
   let retries = 0;
   const send = (s: Proc, kind: Outcome['kind'], key?: string) =>
     kind === 'post'
-      ? call(s.base, 'POST', '/api/links/', { institution: 'erebor_mx_retail', username: `u_${key}`, password: 'pass', access_mode: 'single', external_id: key }, { 'idempotency-key': key! })
+      ? call(s.base, 'POST', '/api/links/', { institution: 'erebor_mx_retail', username: `u_${key}`, password: 'pass', access_mode: 'recurrent', external_id: key }, { 'idempotency-key': key! })
       : kind === 'list'
         ? call(s.base, 'GET', '/api/links/?page_size=10')
         : call(s.base, 'GET', `/api/links/${links[Math.floor(Math.random() * links.length)]}/`);
@@ -88,7 +92,21 @@ await drill('drill 2 (rolling restart)', async () => {
     restarts.push([old.name, `stopped in ${stopped.toFixed(0)} ms, replacement ready after ${(performance.now() - t).toFixed(0)} ms`]);
     await sleep(3_000);
   }
+  let runningAtStop = 0;
   {
+    // A burst of registrations, then SIGTERM once the worker is running one of their first loads.
+    for (let i = 0; i < 8; i++) {
+      const p = request(i, 'post', randomUUID());
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    const activeLoads = async () =>
+      (await admin((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'historical-load' AND state = 'active'`), url)).rows[0].n;
+    for (let i = 0; i < 100 && runningAtStop === 0; i++) {
+      runningAtStop = await activeLoads();
+      if (!runningAtStop) await sleep(50);
+    }
+    check(failures, runningAtStop > 0, 'the worker was never seen running a first load before its SIGTERM');
     const t = performance.now();
     worker.child.kill('SIGTERM');
     const { code, signal } = await worker.exited;
@@ -102,6 +120,29 @@ await drill('drill 2 (rolling restart)', async () => {
   stop = true;
   await load;
   await Promise.all(inFlight);
+  // Every link's first load, the replacement worker's too: done once, none failed (at most 60 s).
+  type Loads = { id: string; loaded: boolean; completed: number; other: number };
+  const firstLoads = async () =>
+    (
+      await admin(
+        (c) =>
+          c.query<Loads>(`
+            SELECT l.id, l.last_refresh_at IS NOT NULL AS loaded,
+              (SELECT count(*)::int FROM pgboss.job j WHERE j.name = 'historical-load' AND j.data->>'linkId' = l.id::text AND j.state = 'completed') AS completed,
+              (SELECT count(*)::int FROM pgboss.job j WHERE j.name = 'historical-load' AND j.data->>'linkId' = l.id::text AND j.state NOT IN ('completed', 'created', 'retry', 'active')) AS other
+            FROM links l`),
+        url,
+      )
+    ).rows;
+  let loads = await firstLoads();
+  for (let i = 0; i < 120 && loads.some((l) => !l.loaded || l.completed === 0); i++) {
+    await sleep(500);
+    loads = await firstLoads();
+  }
+  for (const l of loads) {
+    check(failures, l.loaded, `link ${l.id}: its first load never ran`);
+    check(failures, l.completed === 1 && l.other === 0, `link ${l.id}: first-load jobs completed ${l.completed}, failed or cancelled ${l.other} (want 1 and 0)`);
+  }
   for (const s of slots) {
     s.child.kill('SIGTERM');
     const { code } = await s.exited;
@@ -131,6 +172,8 @@ await drill('drill 2 (rolling restart)', async () => {
     ['failures at the generator', outcomes.filter((o) => !ok(o)).length],
     ['POSTs answered 201 / sent', `${created.length} / ${posts}`],
     ['links stored / expected', `${stored.length} / ${links.length + posts}`],
+    ['first loads running when the worker got SIGTERM', runningAtStop],
+    ['first loads completed exactly once / links', `${loads.filter((l) => l.loaded && l.completed === 1 && l.other === 0).length} / ${loads.length}`],
     ...restarts,
     ['exit codes', exitCodes.join(', ')],
   ]);
