@@ -101,8 +101,6 @@ export interface VinculoOptions {
   deferWorkers?: boolean;
   /** Where this process listens (`http://localhost:<port>`), once it does: the sandbox OFB bank's default callback. */
   listeningOn?: () => string | null;
-  /** Test/sandbox support, not a setting: "now" of the OFB connector and the sandbox bank (default real time; see OfbSetupOptions.clock). */
-  ofbClock?: () => Date;
 }
 
 export function storeOptions(config: Config, owner: string): StoreOptions {
@@ -161,7 +159,6 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
     });
     const ofb = await openOfbInstitutions(config, {
       redirectUri: () => `${config.publicUrl ?? options.listeningOn?.() ?? `http://localhost:${config.port}`}/ofb/callback`,
-      clock: options.ofbClock,
     });
     // Production answers no sandbox institution unless the operator asks for them.
     const connectors = options.connectors ?? [...(config.sandboxInstitutions ? builtInConnectors : []), ...(ofb.connector ? [ofb.connector] : [])];

@@ -116,6 +116,12 @@ export interface LoginRequest {
   state: ConnectorState;
   /** Why the server logs in, so a connector can behave like a real institution does on first vs later logins. */
   purpose: 'register' | 'update' | 'access';
+  /**
+   * The tenant's now (its sandbox clock), as `ExtractRequest.now`. Given wherever the caller knows
+   * the tenant (refreshes, retrievals); a connector whose logins depend on time (consent expiry,
+   * monthly budgets) uses it, and its own clock when absent.
+   */
+  now?: Date;
 }
 
 /**
@@ -221,20 +227,29 @@ export interface ConsentRequest {
  * (sealed, like credentials; its `credentials` are empty). `login` with purpose `access` then
  * renews the access and throws ConsentEndedError once the consent is gone; `revoke` ends the
  * consent at the institution when the link is deleted.
+ *
+ * `now` (last argument of each method): the tenant's now, as `LoginRequest.now` — when the
+ * consent is created, read and ended in the tenant's (possibly virtual) time; the connector's own
+ * clock when absent.
  */
 export interface ConsentConnector extends DataConnector {
   /**
    * `state`: the OAuth `state` the institution sends back with the user (how the server finds the
    * consent session); `pending`: what `finishConsent` needs, kept sealed until then.
    */
-  startConsent(institution: InstitutionDefinition, request: ConsentRequest): Promise<{ authorizationUrl: string; state: string; pending: ConnectorState }>;
+  startConsent(
+    institution: InstitutionDefinition,
+    request: ConsentRequest,
+    now?: Date,
+  ): Promise<{ authorizationUrl: string; state: string; pending: ConnectorState }>;
   /** `callback`: the parameters the institution sent back (query, fragment or form). */
   finishConsent(
     institution: InstitutionDefinition,
     callback: Record<string, string>,
     pending: ConnectorState,
+    now?: Date,
   ): Promise<{ state: ConnectorState; consentId: string; expiresAt: string | null }>;
-  revoke(institution: InstitutionDefinition, state: ConnectorState): Promise<void>;
+  revoke(institution: InstitutionDefinition, state: ConnectorState, now?: Date): Promise<void>;
 }
 
 export const isConsentConnector = (c: Connector): c is ConsentConnector =>

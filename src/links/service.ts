@@ -135,7 +135,7 @@ export class Links {
     if (!inst || !isConsentConnector(inst.connector)) return;
     try {
       const secrets = await this.access.secrets(link);
-      if (secrets) await inst.connector.revoke(inst.definition, secrets.state);
+      if (secrets) await inst.connector.revoke(inst.definition, secrets.state, await this.access.now(link.tenant_id));
     } catch (err) {
       // Codes and names only: an institution's error text may quote tokens or the user's document.
       const reason = err instanceof VinculoError ? err.code : err instanceof Error ? err.name : 'unknown';
@@ -159,7 +159,7 @@ export class Links {
     const inst = await this.consentInstitution(p, institution);
     this.consentOptions(inst.definition, options);
     this.access.assertUp(inst);
-    const started = await inst.connector.startConsent(inst.definition, request);
+    const started = await inst.connector.startConsent(inst.definition, request, await this.access.now(p.tenantId));
     return { ...started, institution: inst.definition };
   }
 
@@ -173,8 +173,8 @@ export class Links {
       const inst = await this.consentInstitution(p, request.institution);
       const def = inst.definition;
       const options = this.consentOptions(def, request.options);
-      const consent = await inst.connector.finishConsent(def, request.callback, request.pending);
       const now = await this.access.now(p.tenantId);
+      const consent = await inst.connector.finishConsent(def, request.callback, request.pending, now);
       const link = await this.db.transaction().execute(async (tx) => {
         const link = await links.insertLink(tx, {
           id: randomUUID(),
@@ -245,8 +245,8 @@ export class Links {
     }
     this.access.assertUp(inst);
 
-    const outcome = await inst.connector.login({ institution: def, credentials, token: body.token, state: {}, purpose: 'register' });
     const now = await this.access.now(p.tenantId);
+    const outcome = await inst.connector.login({ institution: def, credentials, token: body.token, state: {}, purpose: 'register', now });
     const row = {
       id: randomUUID(),
       tenant_id: p.tenantId,
@@ -316,6 +316,7 @@ export class Links {
         token: body.token,
         state: stored.state,
         purpose: 'update',
+        now: await this.access.now(link.tenant_id),
       });
       return this.afterLogin(p, link, inst.definition, 'update', { credentials, state: stored.state }, outcome);
     });
@@ -341,7 +342,7 @@ export class Links {
     }
     this.access.assertUp(inst);
     return this.access.withLease(link, async () => {
-      const outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'update' });
+      const outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'update', now: await this.access.now(link.tenant_id) });
       return this.afterLogin(p, link, inst.definition, 'update', stored, outcome);
     });
   }
@@ -373,7 +374,7 @@ export class Links {
     return this.audited(p, 'login', link.id, () => this.access.withLease(link, async () => {
       let outcome: LoginOutcome;
       try {
-        outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'access' });
+        outcome = await inst.connector.login({ ...stored, institution: inst.definition, purpose: 'access', now: await this.access.now(link.tenant_id) });
       } catch (err) {
         if (isCredentialsRejected(err)) {
           await this.access.recordAccessFailure(this.db, link, 'access_rejected');

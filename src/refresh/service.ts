@@ -221,9 +221,10 @@ export class Refreshes implements LinkLifecycle {
         if (outcome) return outcome;
       }
       if (inst.status === 'down') return await this.later(link, link.refresh_attempts);
+      const now = await this.clock.now(link.tenant_id);
       const outcome = await this.audit.around(
         { tenantId: link.tenant_id, actor: by?.actor ?? SYSTEM, requestId: by?.requestId, action: 'login', linkId: link.id },
-        () => connector.login({ ...secrets, institution: inst.definition, purpose: 'access' }),
+        () => connector.login({ ...secrets, institution: inst.definition, purpose: 'access', now }),
         { outcome: (o) => (o.kind === 'challenge' ? 'token_required' : 'success') },
       );
       if (outcome.kind === 'challenge') {

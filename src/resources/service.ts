@@ -250,10 +250,11 @@ export class LinkData {
     secrets: LinkSecrets,
     token: string | undefined,
   ): Promise<LoginOutcome> {
+    const now = await this.access.now(link.tenant_id);
     try {
       return await this.audit.around(
         { ...actor(p), action: 'login', linkId: link.id },
-        () => connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access' }),
+        () => connector.login({ ...secrets, institution: inst.definition, token, purpose: 'access', now }),
         { outcome: (o) => (o.kind === 'challenge' ? 'token_required' : 'success') },
       );
     } catch (err) {

@@ -133,8 +133,6 @@ export interface HarnessOptions {
    * default so a suite sees only what its own requests do; the refresh and webhook suites turn it on.
    */
   workers?: boolean;
-  /** "Now" of the OFB connector and the sandbox bank (createVinculo's `ofbClock`); default real time. */
-  ofbClock?: () => Date;
 }
 
 /**
@@ -173,7 +171,6 @@ export async function startHarness(store: StoreName, env: Record<string, string>
     logger,
     store: await freshStore(store),
     workers: options.workers ?? false,
-    ofbClock: options.ofbClock,
     warn: (m) => warnings.push(m),
   });
   const checks = watchConformance(vinculo.app, await vinculoDocumentCheck());
@@ -245,7 +242,7 @@ export function describeStores(
     describe(`${title} [${store}]`, () => {
       let harness: Harness;
       before(async () => {
-        harness = await startHarness(store, options.env, { workers: options.workers, ofbClock: options.ofbClock });
+        harness = await startHarness(store, options.env, { workers: options.workers });
         if (options.listen) await harness.listen();
       });
       afterEach(() => harness?.assertConformant());

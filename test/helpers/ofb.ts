@@ -207,9 +207,14 @@ export function ofbSuite(h: () => Harness) {
      * Widget token → consent started → the bank's pages → the redirect back to Vinculo. The user
      * logs in at the bank with `loginCpf` (by default the consent's own CPF).
      */
-    async atTheBank(cpf: string, decision: 'Autorizar' | 'Rejeitar', options: { months?: number; loginCpf?: string } = {}): Promise<URL> {
+    async atTheBank(
+      cpf: string,
+      decision: 'Autorizar' | 'Rejeitar',
+      options: { months?: number; loginCpf?: string; accessMode?: 'single' | 'recurrent' } = {},
+    ): Promise<URL> {
       const token = await ofdaToken(client, { cpf, success: `${APP}/success`, exit: `${APP}/exit` });
-      const started = await startConsent(h().baseUrl, token, { months: options.months ?? 12 });
+      const body = { months: options.months ?? 12, ...(options.accessMode ? { access_mode: options.accessMode } : {}) };
+      const started = await startConsent(h().baseUrl, token, body);
       assert.equal(started.status, 201, JSON.stringify(started.body));
       const callback = await walkBank(started.body.redirect_url, { cpf: options.loginCpf ?? cpf, decision });
       // The bank sends the user to this server's own callback page.
@@ -217,9 +222,9 @@ export function ofbSuite(h: () => Harness) {
       assert.equal(callback.port, new URL(h().baseUrl).port);
       return callback;
     },
-    /** A consented link, created through the callback as the page's script does. */
-    async consentedLink(cpf: string, months = 12): Promise<string> {
-      const done = await postCallback(await s.atTheBank(cpf, 'Autorizar', { months }));
+    /** A consented link (recurrent unless asked otherwise), created through the callback as the page's script does. */
+    async consentedLink(cpf: string, months = 12, options: { accessMode?: 'single' | 'recurrent' } = {}): Promise<string> {
+      const done = await postCallback(await s.atTheBank(cpf, 'Autorizar', { months, ...options }));
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.outcome, 'success', JSON.stringify(done.body));
       return done.body.link;
@@ -266,15 +271,25 @@ export function ofbSuite(h: () => Harness) {
       for (const b of balances.results) assertSchema('Balance', b);
     },
     /**
-     * The tenant's clock moved past the link's next slot: the scheduler refreshes it, with a
-     * TRANSACTIONS recurrent_update webhook (the bank's card transactions carry their collection
-     * instant: a refresh always updates some); the link stays valid with its next refresh planned.
+     * The tenant's clock moved past the link's next slot, and at least three days past the first
+     * load: the scheduler refreshes it, with a TRANSACTIONS recurrent_update webhook (the bank's card
+     * transactions carry their collection instant: a refresh always updates some), and the bank's
+     * data moved with the tenant's clock: the refresh stores transactions settled on days after the
+     * first load's. The link stays valid with its next refresh planned.
      */
     async refreshAtNextSlot(link: string): Promise<void> {
       const before = await s.linkRow(link);
       assert.ok(before.last_refresh_at && before.next_refresh_at, 'the first load ran and planned a refresh');
-      await s.passSlot(before.next_refresh_at);
+      // The São Paulo day of the first load: the customer's calendar, as `value_date`s are.
+      const loadedDay = new Date(before.last_refresh_at.getTime() - 3 * 3_600_000).toISOString().slice(0, 10);
+      const settledSince = async () =>
+        (await listAll(client, `/api/transactions/?link=${link}&page_size=1000`)).results.filter((t) => t.status === 'PROCESSED' && t.value_date > loadedDay);
+      assert.deepEqual(await settledSince(), [], 'nothing settled after the day of the first load yet');
+      await s.advanceTo(new Date(Math.max(before.next_refresh_at.getTime() + 60_000, before.last_refresh_at.getTime() + 3 * 86_400_000)));
       await waitFor('the refresh', async () => (await s.linkRow(link)).last_refresh_at! > before.last_refresh_at!, 30_000);
+      const fresh = await settledSince();
+      assert.ok(fresh.length > 0, 'the refresh stored transactions of the days after the first load');
+      for (const t of fresh) assertSchema('Transaction', t);
       const hook = await waitFor(
         'a TRANSACTIONS recurrent_update webhook',
         () => s.events(link).find((e) => e.webhook_type === 'TRANSACTIONS' && e.process_type === 'recurrent_update'),

@@ -1,7 +1,7 @@
 /**
  * The OFB connector against the in-process sandbox bank: consent → login → every resource, the
  * next day's refresh, token renewal, the customer refusing, the consent ending at the bank or by
- * expiry (with Belvo's CONSENT notices), and revocation.
+ * expiry (with Belvo's CONSENT notices), the tenant's now carried to the bank, and revocation.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -169,6 +169,34 @@ describe('OFB connector over the sandbox bank', () => {
       assert.equal(e.notices[0]?.data.rejection_reason, 'CONSENT_MAX_DATE_REACHED');
       return true;
     });
+  });
+
+  it('follows the now each request brings (the tenant’s clock): the bank’s consent and data at that time, tokens on its own clock', async () => {
+    const clockBefore = h.clock.now;
+    // A tenant whose sandbox clock runs 40 days ahead of the bank's and the connector's.
+    const at = (days: number) => new Date(clockBefore + (40 + days) * DAY);
+    const done = await (await consent(h, { months: 3, now: at(0) })).finish();
+    const atBank = h.sandbox.bank.consents.get(done.consentId);
+    assert.equal(atBank?.creationDateTime.toISOString(), at(0).toISOString(), 'created at the tenant’s now');
+    assert.ok(done.expiresAt && Date.parse(done.expiresAt) > at(0).getTime() + 85 * DAY, 'three months from the tenant’s now');
+
+    const state = successState(await h.connector.login({ institution: h.def, credentials: {}, state: done.state, purpose: 'access', now: at(1) }));
+    assert.equal((state.budget as { month: string }).month, new Date(at(1).getTime() - 3 * 3_600_000).toISOString().slice(0, 7), 'budgeted in the tenant’s month');
+    assert.equal(state.accessToken, (done.state as Record<string, unknown>).accessToken, 'the token is fresh on the connector’s clock: kept');
+    const transactions = await h.connector.extract({ institution: h.def, credentials: {}, state, resource: 'TRANSACTIONS', now: at(1), dateFrom: spDay(h, 30) });
+    assert.ok(
+      transactions.some((t) => t.status === 'PROCESSED' && String(t.value_date) > spDay(h, 30)),
+      'the bank shows what happened by the tenant’s now, weeks past its own',
+    );
+
+    const due = Date.parse(String(state.consentExpiresAt));
+    await assert.rejects(h.connector.login({ institution: h.def, credentials: {}, state, purpose: 'access', now: new Date(due + 3_600_000) }), (e: unknown) => {
+      assert.ok(e instanceof ConsentEndedError);
+      assert.equal(e.notices[0]?.data.rejection_reason, 'CONSENT_MAX_DATE_REACHED');
+      return true;
+    });
+    assert.equal(h.sandbox.bank.consents.get(done.consentId)?.status, 'REJECTED', 'expired at the bank for the tenant');
+    assert.equal(h.clock.now, clockBefore, 'neither the bank’s nor the connector’s clock moved');
   });
 
   it('revokes: the consent is REJECTED by the TPP at the bank, the link ends, and revoking again is harmless', async () => {

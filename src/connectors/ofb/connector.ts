@@ -4,6 +4,12 @@
  * bank's pages → finishConsent); `login` keeps the access alive and watches the consent;
  * `extract` reads the data APIs and maps them to Belvo's objects; `revoke` ends the consent.
  *
+ * Time: consents (expiry, the about-to-expire notice), monthly budgets and date windows follow the
+ * `now` each request brings (the tenant's clock, virtual in the sandbox), else `options.clock`;
+ * the sandbox bank is told that `now` too (OfbClient.at), so its consents and data move with the
+ * tenant's clock. Access-token lifetimes follow `options.clock` only (real time by default), as
+ * the bank's tokens do.
+ *
  * Pieces: connector/state.ts (what is kept), connector/budget.ts (monthly limits),
  * connector/extract.ts (collection + mapping), connector/errors.ts (client errors → domain
  * errors, CONSENT notices), connector/transport.ts (the client of one entry).
@@ -49,7 +55,10 @@ export interface OfbSource {
 }
 
 export interface OfbConnectorOptions {
-  /** Now, for tokens, consents and budgets. Default: real time. */
+  /**
+   * Now for token lifetimes; for consents, budgets and date windows only when the request brings
+   * no `now` of its own (the tenant's, from the server). Default: real time.
+   */
   clock?: () => Date;
   /** Extra undici interceptors on the calls to a bank (proxies, tracing; tests inject faults). */
   interceptors?: (entry: OfbInstitution) => Interceptor[];
@@ -133,10 +142,11 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
   const connector: OfbConnector = {
     institutions: sources.map((s) => s.definition),
 
-    async startConsent(def, request) {
+    async startConsent(def, request, at) {
       checkConsentRequest(request);
-      const { entry, client } = await bank(def);
-      const now = clock();
+      const { entry, client: base } = await bank(def);
+      const now = at ?? clock();
+      const client = base.at(now);
       const expiresAt = consentExpiry(now, request.months, entry.limits.consent_days);
       const permissions = ofbPermissionsFor(request.permissions);
       try {
@@ -158,9 +168,10 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
       }
     },
 
-    async finishConsent(def, callback, pendingState) {
+    async finishConsent(def, callback, pendingState, at) {
       const pending = readPending(pendingState, def.name);
-      const { client } = await bank(def);
+      const now = at ?? clock();
+      const client = (await bank(def)).client.at(now);
       let tokens;
       try {
         tokens = await client.finishAuthorization(callback, pending);
@@ -187,7 +198,7 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
         accessExpiresAt: tokens.expiresAt?.toISOString() ?? null,
         consentExpiresAt: consent.expirationDateTime ?? null,
         permissions: [...consent.permissions],
-        budget: emptyBudget(clock()),
+        budget: emptyBudget(now),
         session: null,
         aboutToExpireSent: false,
       };
@@ -199,13 +210,15 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
       if (request.purpose === 'register') {
         throw new VinculoError('unsupported_operation', 'Open Finance Brasil links are created in the Connect widget: the user gives consent at the bank');
       }
-      const { entry, client } = await bank(request.institution);
+      const { entry, client: base } = await bank(request.institution);
       const s = readLinkState(request.state, request.institution.name);
-      const now = clock();
+      // The tenant's now for the consent, the budget and the notices; tokens live in real time.
+      const now = request.now ?? clock();
+      const client = base.at(now);
       // The consent first: revoked at the bank or expired, nothing else matters.
       const consent = await liveConsent(entry, client, s, now);
       let next: OfbLinkState = { ...s, permissions: [...consent.permissions], consentExpiresAt: consent.expirationDateTime ?? s.consentExpiresAt };
-      if (s.accessExpiresAt !== null && Date.parse(s.accessExpiresAt) - now.getTime() < RENEW_MARGIN_MS) {
+      if (s.accessExpiresAt !== null && Date.parse(s.accessExpiresAt) - clock().getTime() < RENEW_MARGIN_MS) {
         next = { ...next, ...(await renew(entry, client, next, now)) };
       }
       const notices: ConnectorNotice[] = [];
@@ -231,7 +244,8 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
     },
 
     async extract(request: ExtractRequest): Promise<ExtractedRecord[]> {
-      const { entry, client } = await bank(request.institution);
+      const { entry, client: base } = await bank(request.institution);
+      const client = base.at(request.now);
       const s = readLinkState(request.state, request.institution.name);
       try {
         return await extractResource(request.resource, {
@@ -252,14 +266,14 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
       }
     },
 
-    async revoke(def: InstitutionDefinition, state: ConnectorState): Promise<void> {
+    async revoke(def: InstitutionDefinition, state: ConnectorState, at?: Date): Promise<void> {
       let s: OfbLinkState;
       try {
         s = readLinkState(state, def.name);
       } catch {
         return; // No consent kept: nothing to end at the bank.
       }
-      const { client } = await bank(def);
+      const client = (await bank(def)).client.at(at ?? clock());
       const failures: unknown[] = [];
       const attempt = async (call: () => Promise<void>) => {
         try {

@@ -9,6 +9,8 @@
  * refreshed by the process that holds it, i.e. with the embedded store (one process, the
  * default) or a PostgreSQL server that runs its own workers. A separate `vinculo worker` process
  * starts a bank of its own that does not know those tokens (see docs/open-finance-brasil.md).
+ * One bank serves every tenant: the connector tells it each call's tenant now (its sandbox clock,
+ * `x-vinculo-sandbox-now`), and it answers at that instant; tokens stay on real time.
  */
 import type { Config } from '../../config.js';
 import type { ConsentConnector } from '../connector.js';
@@ -38,12 +40,6 @@ export interface OfbInstitutions {
 export interface OfbSetupOptions {
   /** Vinculo's callback URL for the sandbox bank, asked when the bank starts (the port is known by then). */
   redirectUri: () => string;
-  /**
-   * Test/sandbox support: "now" for the OFB connector (tokens, consents, budgets) and the sandbox
-   * bank (consent life cycle, token age, its data), so a test can bring a consent's expiry near.
-   * Default: real time.
-   */
-  clock?: () => Date;
 }
 
 /** The sandbox bank's catalogue entry, known without starting it. */
@@ -68,7 +64,7 @@ export async function openOfbInstitutions(config: Config, options: OfbSetupOptio
       definition: ofbInstitutionDefinition(SANDBOX_CATALOGUE),
       entry: async () => {
         sandbox ??= import('./sandbox/index.js').then((m) =>
-          m.startSandboxOfbBank({ clock: options.clock ?? (() => new Date()), port: config.ofbSandboxPort, redirectUri: options.redirectUri() }),
+          m.startSandboxOfbBank({ clock: () => new Date(), port: config.ofbSandboxPort, redirectUri: options.redirectUri() }),
         );
         sandbox.catch(() => (sandbox = null)); // a failed start is tried again at the next use
         return (await sandbox).entry;
@@ -79,7 +75,8 @@ export async function openOfbInstitutions(config: Config, options: OfbSetupOptio
   const sandboxBank = async () => (await started())?.bank ?? null;
   const sandboxFaults = async () => (await started())?.faults ?? null;
   if (!sources.length) return { connector: null, sandboxBank, sandboxFaults, close: async () => {} };
-  const connector = createOfbConnector(sources, { clock: options.clock });
+  // Real time for tokens; consents, budgets and data follow each request's tenant clock.
+  const connector = createOfbConnector(sources);
   return {
     connector,
     sandboxBank,

@@ -11,6 +11,12 @@ import { ACR_LOA2, ACR_LOA3, createOAuth, type CallbackInput, type OfbTokens, ty
 import { toSearchParams, walkPages, type OfbDocument, type Query } from './pages.js';
 import { OFB_DATA_SCOPES } from './permissions.js';
 
+/**
+ * The request header that tells Vinculo's sandbox bank the caller's now (ISO 8601): the bank
+ * answers consent and data calls at that instant. Sent only to a sandbox bank (`sendSandboxNow`).
+ */
+export const SANDBOX_NOW_HEADER = 'x-vinculo-sandbox-now';
+
 export interface OfbClientOptions {
   /** The AS issuer, or its full discovery URL (`…/.well-known/openid-configuration`). */
   issuer: string | URL;
@@ -39,6 +45,11 @@ export interface OfbClientOptions {
   maxPages?: number;
   /** Use this undici dispatcher instead of an own mTLS Agent (it must present the certificate). */
   dispatcher?: Dispatcher;
+  /**
+   * Vinculo's sandbox bank only, never an operator's bank: the views `at(now)` returns send `now`
+   * in the `x-vinculo-sandbox-now` header of consents and data calls. Default false.
+   */
+  sendSandboxNow?: boolean;
 }
 
 export interface StartedAuthorization extends PendingAuthorization {
@@ -65,6 +76,13 @@ export interface OfbClient {
   pages<T = unknown>(path: string, accessToken: string, query?: Query): AsyncGenerator<OfbDocument<T[]>>;
   /** All items of a list endpoint and how many pages they came in. */
   getAllPages<T = unknown>(path: string, accessToken: string, query?: Query): Promise<{ data: T[]; pageCount: number }>;
+  /**
+   * This client with the caller's now: for a sandbox bank (`sendSandboxNow`) a view whose consents
+   * and data calls carry `now` in `x-vinculo-sandbox-now`, so the bank answers at that instant; for
+   * any other bank the client itself. OAuth calls (tokens, PAR) never carry it: token lifetimes are
+   * real time. The view shares everything else (connections, tokens); closing either closes both.
+   */
+  at(now: Date): OfbClient;
   close(): Promise<void>;
 }
 
@@ -103,38 +121,46 @@ export function createOfbClient(options: OfbClientOptions): OfbClient {
     transport,
     clock,
   });
-  const consents = createConsentsApi({ oauth, transport, apiUrl: (p) => apiUrl(p), clock });
   const maxPages = options.maxPages ?? 1000;
 
-  async function get<T>(path: string, accessToken: string, query: URLSearchParams): Promise<T> {
-    assertOfbPath(path);
-    const answer = await callOfbApi(transport, { method: 'GET', url: apiUrl(path, query), ofbPath: path, accessToken }, clock);
-    return answer.body as T;
+  /** The client whose consents and data calls carry `headers`. */
+  function view(headers: Readonly<Record<string, string>> | undefined): OfbClient {
+    const consents = createConsentsApi({ oauth, transport, apiUrl: (p) => apiUrl(p), clock, headers });
+
+    async function get<T>(path: string, accessToken: string, query: URLSearchParams): Promise<T> {
+      assertOfbPath(path);
+      const answer = await callOfbApi(transport, { method: 'GET', url: apiUrl(path, query), ofbPath: path, accessToken, headers }, clock);
+      return answer.body as T;
+    }
+
+    const client: OfbClient = {
+      createConsent: (input) => consents.create(input),
+      getConsent: (id) => consents.get(id),
+      deleteConsent: (id) => consents.delete(id),
+      startAuthorization: ({ consentId }) => oauth.startAuthorization(consentId),
+      finishAuthorization: (callback, pending) => oauth.finishAuthorization(callback, pending),
+      refresh: (refreshToken) => oauth.refresh(refreshToken),
+      revokeToken: (token, hint) => oauth.revoke(token, hint),
+      getResource: (path, accessToken, query) => get(path, accessToken, toSearchParams(query)),
+      pages<T>(path: string, accessToken: string, query?: Query) {
+        assertOfbPath(path);
+        return walkPages<T>(path, toSearchParams(query), maxPages, (p, q) => get<OfbDocument<T[]>>(p, accessToken, q));
+      },
+      async getAllPages<T>(path: string, accessToken: string, query?: Query) {
+        const data: T[] = [];
+        let pageCount = 0;
+        for await (const page of client.pages<T>(path, accessToken, query)) {
+          data.push(...page.data);
+          pageCount++;
+        }
+        return { data, pageCount };
+      },
+      at: (now) => (options.sendSandboxNow ? view({ [SANDBOX_NOW_HEADER]: now.toISOString() }) : root),
+      close: () => transport.close(),
+    };
+    return client;
   }
 
-  const client: OfbClient = {
-    createConsent: (input) => consents.create(input),
-    getConsent: (id) => consents.get(id),
-    deleteConsent: (id) => consents.delete(id),
-    startAuthorization: ({ consentId }) => oauth.startAuthorization(consentId),
-    finishAuthorization: (callback, pending) => oauth.finishAuthorization(callback, pending),
-    refresh: (refreshToken) => oauth.refresh(refreshToken),
-    revokeToken: (token, hint) => oauth.revoke(token, hint),
-    getResource: (path, accessToken, query) => get(path, accessToken, toSearchParams(query)),
-    pages<T>(path: string, accessToken: string, query?: Query) {
-      assertOfbPath(path);
-      return walkPages<T>(path, toSearchParams(query), maxPages, (p, q) => get<OfbDocument<T[]>>(p, accessToken, q));
-    },
-    async getAllPages<T>(path: string, accessToken: string, query?: Query) {
-      const data: T[] = [];
-      let pageCount = 0;
-      for await (const page of client.pages<T>(path, accessToken, query)) {
-        data.push(...page.data);
-        pageCount++;
-      }
-      return { data, pageCount };
-    },
-    close: () => transport.close(),
-  };
-  return client;
+  const root = view(undefined);
+  return root;
 }

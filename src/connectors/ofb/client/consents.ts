@@ -59,15 +59,22 @@ export interface ConsentsApi {
   delete(consentId: string): Promise<void>;
 }
 
-export function createConsentsApi(deps: { oauth: OAuth; transport: Transport; apiUrl: (path: string) => URL; clock: () => Date }): ConsentsApi {
-  const { oauth, transport, apiUrl, clock } = deps;
+export function createConsentsApi(deps: {
+  oauth: OAuth;
+  transport: Transport;
+  apiUrl: (path: string) => URL;
+  clock: () => Date;
+  /** Extra headers on every call (see OfbClient.at). */
+  headers?: Readonly<Record<string, string>>;
+}): ConsentsApi {
+  const { oauth, transport, apiUrl, clock, headers } = deps;
 
   /** One call; a cached token the bank refuses with 401 is dropped and the call made once more. */
   async function call(method: 'GET' | 'POST' | 'DELETE', ofbPath: string, body?: unknown): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const accessToken = await oauth.consentsToken();
       try {
-        return (await callOfbApi(transport, { method, url: apiUrl(ofbPath), ofbPath, accessToken, body }, clock)).body;
+        return (await callOfbApi(transport, { method, url: apiUrl(ofbPath), ofbPath, accessToken, body, headers }, clock)).body;
       } catch (err) {
         if (attempt === 0 && err instanceof OfbUnauthorizedError && err.status === 401) {
           oauth.dropConsentsToken(accessToken);

@@ -1,14 +1,14 @@
 /**
  * The OFB client against the mock bank, the happy path end to end: consent → PAR → the bank's
  * pages as the customer → hybrid callback → tokens → data (paginated) → refresh → revocation →
- * consent deleted; plus the customer pressing Rejeitar.
+ * consent deleted; plus the customer pressing Rejeitar, and the sandbox bank's `at(now)` views.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ACR_LOA2 } from '../mock/bank.js';
 import { cpfFromBase } from '../mock/resources/documents.js';
 import { walkBankPages } from '../mock/testkit.js';
-import { OfbAuthorizationError, OfbUnauthorizedError, ofbPermissionsFor, type OfbClient } from './index.js';
+import { OfbAuthorizationError, OfbUnauthorizedError, ofbPermissionsFor, SANDBOX_NOW_HEADER, type OfbClient } from './index.js';
 import { ACCOUNTS, CARDS, IDENTIFICATIONS, isoDay, RESOURCES, startTestBank, type TestBank } from './testing.js';
 
 const CPF = cpfFromBase('529982247');
@@ -120,6 +120,22 @@ describe('OFB client — authorization and data flow', () => {
     const read = await client.getConsent(consent.consentId);
     assert.equal(read.status, 'REJECTED');
     assert.deepEqual(read.rejection, { rejectedBy: 'USER', reason: { code: 'CUSTOMER_MANUALLY_REJECTED' } });
+  });
+
+  it('at(now): only a client of a sandbox bank tells the bank the caller’s now (x-vinculo-sandbox-now)', async () => {
+    const at = new Date('2031-02-03T04:05:06.789Z');
+    assert.equal(client.at(at), client, 'another bank: the client itself');
+    const sandbox = tb.client({ sendSandboxNow: true });
+    const seen: (string | undefined)[] = [];
+    tb.tamper = (_answer, req) => void seen.push(req.headers[SANDBOX_NOW_HEADER]);
+    try {
+      for (const c of [client.at(at), sandbox, sandbox.at(at)]) {
+        await assert.rejects(c.getResource(ACCOUNTS, 'not-a-token'), OfbUnauthorizedError);
+      }
+    } finally {
+      tb.tamper = undefined;
+    }
+    assert.deepEqual(seen, [undefined, undefined, at.toISOString()]);
   });
 
   it('refuses a callback whose state belongs to another flow', async () => {

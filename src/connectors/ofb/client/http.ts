@@ -81,6 +81,8 @@ export interface OfbApiCall {
   ofbPath: string;
   accessToken: string;
   body?: unknown;
+  /** Extra request headers (the sandbox bank's `x-vinculo-sandbox-now`); they never replace the ones set here. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface OfbApiAnswer {
@@ -118,6 +120,7 @@ export async function callOfbApi(transport: Transport, call: OfbApiCall, now: ()
     res = await transport.fetch(call.url, {
       method: call.method,
       headers: {
+        ...call.headers,
         accept: 'application/json',
         authorization: `Bearer ${call.accessToken}`,
         'x-fapi-interaction-id': interactionId,

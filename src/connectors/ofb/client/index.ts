@@ -1,5 +1,5 @@
 /** Open Finance Brasil data-receiver client: public surface (see README.md). */
-export { createOfbClient, type FinishedAuthorization, type OfbClient, type OfbClientOptions, type StartedAuthorization } from './client.js';
+export { createOfbClient, SANDBOX_NOW_HEADER, type FinishedAuthorization, type OfbClient, type OfbClientOptions, type StartedAuthorization } from './client.js';
 export { CONSENTS_PATH, type CreateConsentInput, type OfbConsent, type OfbConsentStatus } from './consents.js';
 export {
   OfbAuthorizationError,

@@ -104,15 +104,16 @@ export function callbackParams(url: URL): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(url.hash ? url.hash.slice(1) : url.search.slice(1)));
 }
 
-/** startConsent → the customer at the bank → finishConsent. */
+/** startConsent → the customer at the bank → finishConsent; `now`: the tenant's, given to both (else the connector's clock). */
 export async function consent(
   h: Harness,
-  options: { decision?: 'Autorizar' | 'Rejeitar'; permissions?: ConsentRequest['permissions']; months?: ConsentRequest['months'] } = {},
+  options: { decision?: 'Autorizar' | 'Rejeitar'; permissions?: ConsentRequest['permissions']; months?: ConsentRequest['months']; now?: Date } = {},
 ) {
-  const started = await h.connector.startConsent(h.def, { document: CPF, permissions: options.permissions ?? ALL, months: options.months ?? 3 });
+  const request: ConsentRequest = { document: CPF, permissions: options.permissions ?? ALL, months: options.months ?? 3 };
+  const started = await h.connector.startConsent(h.def, request, options.now);
   const walk = await walkBankPages(h.sandbox.bank, new URL(started.authorizationUrl), { cpf: CPF, decision: options.decision ?? 'Autorizar' });
   assert.ok(walk.callback, 'the bank redirected back');
-  return { started, finish: () => h.connector.finishConsent(h.def, callbackParams(walk.callback!), started.pending) };
+  return { started, finish: () => h.connector.finishConsent(h.def, callbackParams(walk.callback!), started.pending, options.now) };
 }
 
 /** A consented link's state, logged in for access. */

@@ -42,6 +42,8 @@ export function buildOfbClient(entry: OfbInstitution, clock: () => Date, extra: 
     timeoutMs,
     clock,
     dispatcher: extra.length ? agent.compose(...extra) : agent,
+    // Only Vinculo's own sandbox bank is told the tenant's virtual now; an operator's bank never.
+    sendSandboxNow: entry.source === 'sandbox',
   });
   return {
     client,

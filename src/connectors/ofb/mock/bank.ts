@@ -12,6 +12,7 @@
  * OAuth, JOSE and X.509 are left to oidc-provider, jose (inside it) and @peculiar/x509; this
  * file only wires them to OFB's rules. See README.md for the exported API.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -31,7 +32,7 @@ export const ACR_LOA3 = 'urn:brasil:openbanking:loa3';
 export const API_SCOPES = ['accounts', 'credit-cards-accounts', 'customers', 'resources'] as const;
 /** FAPI-BR AS 13: 300 s ≤ access token lifetime ≤ 900 s. */
 export const ACCESS_TOKEN_TTL_S = 900;
-/** A claim oidc-provider keeps with each opaque token: the mock clock's time of issue (ms). */
+/** A claim oidc-provider keeps with each opaque token: the bank clock's time of issue (ms), never a request's own now. */
 const MOCK_IAT = 'urn:ofmockbank:iat';
 
 const CONSENT_SCOPE = /^consent:(urn:[a-zA-Z0-9][a-zA-Z0-9-]{0,31}:.+)$/;
@@ -59,7 +60,7 @@ export type ClientCertificate = X509Certificate | string | undefined;
 
 /** Context handed to every extra handler mounted under `/open-banking/`. */
 export interface MockBankContext {
-  /** The bank's injected clock. */
+  /** The bank's now: the request's own (`requestClock`) while one is handled, else the injected clock. */
   clock: () => Date;
   baseUrl: string;
   /** The TLS peer certificate of the request, when one was presented. */
@@ -78,6 +79,13 @@ export type MockBankHandler = (
 export interface MockBankOptions {
   /** The bank's "now" for consent life cycle and token age; defaults to real time. */
   clock?: () => Date;
+  /**
+   * A request's own "now" (e.g. the caller's virtual time, from a header), or undefined. While
+   * that request is handled it replaces `clock` for everything the bank reads or writes (consents
+   * created, read, expired or deleted; the handlers' `ctx.clock`), except token ages, which stay on
+   * `clock`. Default: none.
+   */
+  requestClock?: (req: IncomingMessage) => Date | undefined;
   /** TCP port; 0/undefined picks a free one. */
   port?: number;
   /** Handlers for `/open-banking/...` paths other than the consents API, tried in order. */
@@ -207,7 +215,10 @@ export async function authorize(
 }
 
 export async function startMockBank(options: MockBankOptions = {}): Promise<MockBank> {
-  const clock = options.clock ?? (() => new Date());
+  const bankClock = options.clock ?? (() => new Date());
+  /** The now of the request being handled, when it brought one (`requestClock`). */
+  const requestNow = new AsyncLocalStorage<Date>();
+  const clock = () => requestNow.getStore() ?? bankClock();
   const handlers = options.handlers ?? [];
   const orgId = options.client?.orgId ?? randomUUID();
   const softwareId = options.client?.softwareId ?? randomUUID();
@@ -369,7 +380,7 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
     rotateRefreshToken: false,
     expiresWithSession: async () => false,
     async extraTokenClaims() {
-      return { [MOCK_IAT]: clock().getTime() };
+      return { [MOCK_IAT]: bankClock().getTime() };
     },
     async findAccount(ctx, sub, token) {
       // An authorization code or refresh token only yields tokens while its consent is
@@ -464,7 +475,7 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
 
   const tokenAgeOk = (token: { extra?: Record<string, unknown> }): boolean => {
     const iat = token.extra?.[MOCK_IAT];
-    return typeof iat !== 'number' || clock().getTime() - iat < ACCESS_TOKEN_TTL_S * 1000;
+    return typeof iat !== 'number' || bankClock().getTime() - iat < ACCESS_TOKEN_TTL_S * 1000;
   };
 
   const boundTo = (token: { 'x5t#S256'?: string }, cert: ClientCertificate): boolean => {
@@ -660,6 +671,12 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
   }
 
   dispatch = async (req, res) => {
+    const at = options.requestClock?.(req);
+    if (at) await requestNow.run(at, () => route(req, res));
+    else await route(req, res);
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path.startsWith('/interaction/')) {
@@ -684,7 +701,7 @@ export async function startMockBank(options: MockBankOptions = {}): Promise<Mock
         res.destroy(err as Error);
       }
     }
-  };
+  }
 
   const bank: MockBank = {
     institution: INSTITUTION,

@@ -12,7 +12,9 @@
  * - DELETE by the receiver → REJECTED by TPP (CUSTOMER_MANUALLY_REJECTED while awaiting,
  *   CUSTOMER_MANUALLY_REVOKED once authorised); DELETE of a REJECTED one → 422.
  * Time-driven transitions are applied lazily whenever a consent is read, against the injected
- * clock, so tests move time instead of sleeping.
+ * clock, so tests move time instead of sleeping. That clock may differ per request (the sandbox
+ * bank answers each receiver call at the receiver's virtual time, the customer's pages at the
+ * bank's own): a status change is never dated before the previous one.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -127,6 +129,8 @@ export const zulu = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z
 
 export type ConsentListener = (consent: Consent) => void;
 
+const notBefore = (at: Date, earliest: Date): Date => (at.getTime() < earliest.getTime() ? earliest : at);
+
 export class ConsentStore {
   private readonly consents = new Map<string, Consent>();
   private readonly listeners: ConsentListener[] = [];
@@ -184,7 +188,7 @@ export class ConsentStore {
       throw new Error(`consent ${consentId} cannot be authorised (${consent?.status ?? 'unknown'})`);
     }
     consent.status = 'AUTHORISED';
-    consent.statusUpdateDateTime = this.clock();
+    consent.statusUpdateDateTime = notBefore(this.clock(), consent.statusUpdateDateTime);
     consent.grantId = grantId;
     return consent;
   }
@@ -200,7 +204,7 @@ export class ConsentStore {
     const consent = typeof consentOrId === 'string' ? this.consents.get(consentOrId) : consentOrId;
     if (!consent || consent.status === 'REJECTED') return consent;
     consent.status = 'REJECTED';
-    consent.statusUpdateDateTime = at;
+    consent.statusUpdateDateTime = notBefore(at, consent.statusUpdateDateTime);
     consent.rejection = {
       rejectedBy,
       reason: additionalInformation ? { code, additionalInformation } : { code },

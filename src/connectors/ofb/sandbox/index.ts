@@ -1,7 +1,9 @@
 /**
  * The sandbox OFB bank, in process: the mock `ofmockbank_br_retail` ("OF Mock Bank") with its
  * resource servers, on a local HTTPS port, described by the same runtime entry an operator's
- * file produces — so the rest of Vinculo treats it like any configured bank.
+ * file produces — so the rest of Vinculo treats it like any configured bank. One difference: the
+ * connector tells it the tenant's now (`x-vinculo-sandbox-now`, see `sandboxRequestNow`), so one
+ * bank follows every tenant's sandbox clock.
  *
  * The server imports this module lazily (`await import(...)`) and only with the sandbox on: it pulls
  * in oidc-provider and the mock. Importing it starts nothing.
@@ -10,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import { startMockBank, type MockBank, type MockBankContext, type MockBankHandler } from '../mock/bank.js';
 import { BANK, createFaults, createResourceServer, mockRequest, type Faults, type MockRequest } from '../mock/resources/index.js';
+import { SANDBOX_NOW_HEADER } from '../client/index.js';
 import { createOfbInstitution, type OfbInstitution } from '../config/index.js';
 
 export const SANDBOX_OFB_INSTITUTION = BANK.institution;
@@ -23,7 +26,10 @@ export const SANDBOX_OFB_DISPLAY_NAME = BANK.brandName;
 const LINKS_ORIGIN = 'https://ofmockbank.vinculo.dev';
 
 export interface SandboxOfbBankOptions {
-  /** The bank's "now" (consent life cycle, token age, fixture data). */
+  /**
+   * The bank's own "now" (token age; consents and data for calls that bring no
+   * `x-vinculo-sandbox-now` of their own, and the customer's pages).
+   */
   clock: () => Date;
   /** 0/undefined: any free port. */
   port?: number;
@@ -39,16 +45,33 @@ export interface SandboxOfbBank {
   close(): Promise<void>;
 }
 
+/** RFC 3339 / ISO 8601 instant with a zone, as `Date.prototype.toISOString` writes it. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The caller's now, from `x-vinculo-sandbox-now`: Vinculo's OFB connector sends its tenant's
+ * (virtual) now on consent and data calls, and the bank answers at that instant — consents
+ * created, aged and expired, data visible, monthly counters — so the sandbox bank follows each
+ * tenant's sandbox clock though one bank serves every tenant. Absent or malformed: the bank's clock.
+ */
+export function sandboxRequestNow(req: Pick<IncomingMessage, 'headers'>): Date | undefined {
+  const value = req.headers[SANDBOX_NOW_HEADER];
+  if (typeof value !== 'string' || !INSTANT.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : new Date(at);
+}
+
 /**
  * Mounts the mock resource servers (accounts, cards, customers, resources) on the bank: the pure
  * `createResourceServer` answers, the bank authorises the token against the caller's certificate.
  */
-function resourceHandler(clock: () => Date, faults: Faults): MockBankHandler {
+function resourceHandler(faults: Faults): MockBankHandler {
   // handle() passes the request object through to authorize(): the certificate and the bank's
   // context travel with it.
   const calls = new WeakMap<MockRequest, { cert: X509Certificate | undefined; ctx: MockBankContext }>();
   const server = createResourceServer({
-    clock,
+    // The bank's now for this request (the caller's own when it sent one).
+    clock: (req) => calls.get(req)!.ctx.clock(),
     faults,
     baseUrl: LINKS_ORIGIN,
     async authorize(bearer, req) {
@@ -88,8 +111,9 @@ export async function startSandboxOfbBank(options: SandboxOfbBankOptions): Promi
   const faults = createFaults();
   const bank = await startMockBank({
     clock: options.clock,
+    requestClock: sandboxRequestNow,
     port: options.port,
-    handlers: [resourceHandler(options.clock, faults)],
+    handlers: [resourceHandler(faults)],
     linksOrigin: LINKS_ORIGIN,
     client: { clientName: 'Vinculo', redirectUri: options.redirectUri },
   });

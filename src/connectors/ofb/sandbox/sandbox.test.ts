@@ -1,7 +1,8 @@
 /**
  * The in-process sandbox bank: it starts, is described by an entry that passes the file checks,
  * answers over TLS trusting only the entry's CA, serves the whole consent flow back to a local
- * http://localhost redirect with data behind it, and frees its port when closed.
+ * http://localhost redirect with data behind it, answers a call at the caller's now when it sends
+ * one (x-vinculo-sandbox-now), and frees its port when closed.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -9,14 +10,16 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { Agent, fetch } from 'undici';
+import { SANDBOX_NOW_HEADER } from '../client/index.js';
 import { checkOfbInstitution, derivedInstitutionId, ofbInstitutionDefinition } from '../config/index.js';
 import { zulu } from '../mock/consents.js';
 import { cpfFromBase } from '../mock/resources/documents.js';
 import { consentsApi, createRelyingParty, pushAuthorizationRequest, walkBankPages, type RelyingParty } from '../mock/testkit.js';
-import { startSandboxOfbBank, type SandboxOfbBank } from './index.js';
+import { sandboxRequestNow, startSandboxOfbBank, type SandboxOfbBank } from './index.js';
 
 const REDIRECT = 'http://localhost:8000/ofb/callback';
 const CPF = cpfFromBase('529982247');
+const DAY = 86_400_000;
 
 describe('startSandboxOfbBank', () => {
   const now = Date.now();
@@ -103,6 +106,52 @@ describe('startSandboxOfbBank', () => {
     });
     assert.equal(anonymous.status, 401);
     assert.equal(((await anonymous.json()) as { errors: { code: string }[] }).errors[0]?.code, 'NAO_AUTORIZADO');
+  });
+
+  it('answers a call that sends x-vinculo-sandbox-now at that instant, any other at its own clock', async () => {
+    const { bank, entry } = sandbox;
+    rp ??= await createRelyingParty(bank, { certPem: entry.secrets.transport.certPem, keyPem: entry.secrets.transport.keyPem });
+    const cc = await oidc.clientCredentialsGrant(rp.config, { scope: 'consents' });
+    const call = async (method: 'POST' | 'GET', path: string, at?: Date, body?: unknown) => {
+      const res = await rp!.fetch(`${bank.baseUrl}/open-banking/consents/v3/consents${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${cc.access_token}`,
+          'x-fapi-interaction-id': randomUUID(),
+          ...(at ? { [SANDBOX_NOW_HEADER]: at.toISOString() } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as { data: Record<string, any> } };
+    };
+    // A tenant 200 days ahead asks for a consent of 300 days: past the bank's own 12 months, not past the caller's.
+    const later = new Date(now + 200 * DAY);
+    const create = (at?: Date) =>
+      call('POST', '', at, {
+        data: {
+          loggedUser: { document: { identification: CPF, rel: 'CPF' } },
+          permissions: ['ACCOUNTS_READ', 'ACCOUNTS_BALANCES_READ', 'RESOURCES_READ'],
+          expirationDateTime: zulu(new Date(later.getTime() + 300 * DAY)),
+        },
+      });
+    assert.equal((await create()).status, 422, 'at the bank’s own clock: more than 12 months ahead');
+    const created = await create(later);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.data.creationDateTime, zulu(later));
+    const path = `/${created.body.data.consentId}`;
+    // Read at the bank's own clock it still awaits the customer; an hour later for the caller, it has expired unanswered.
+    assert.equal((await call('GET', path)).body.data.status, 'AWAITING_AUTHORISATION');
+    const expired = await call('GET', path, new Date(later.getTime() + 61 * 60_000));
+    assert.equal(expired.body.data.status, 'REJECTED');
+    assert.equal(expired.body.data.rejection.reason.code, 'CONSENT_EXPIRED');
+  });
+
+  it('reads the caller’s now only from a well-formed instant', () => {
+    const at = (value: string | undefined) => sandboxRequestNow({ headers: { [SANDBOX_NOW_HEADER]: value } });
+    assert.equal(at('2031-02-03T04:05:06.789Z')?.toISOString(), '2031-02-03T04:05:06.789Z');
+    assert.equal(at('2031-02-03T01:05:06-03:00')?.toISOString(), '2031-02-03T04:05:06.000Z');
+    for (const bad of [undefined, '', 'tomorrow', '2031-02-03', '1700000000000', '2031-02-03 04:05:06Z']) assert.equal(at(bad), undefined, String(bad));
   });
 });
 

@@ -34,7 +34,8 @@ import { cardRoutes } from './routes-cards.js';
 import { customerRoutes, resourceRoutes } from './routes-customers.js';
 
 export interface ResourceServerOptions {
-  clock: () => Date;
+  /** The bank's now for this request: what is visible, windows, monthly counters. */
+  clock: (req: MockRequest) => Date;
   authorize: (bearer: string | undefined, req: MockRequest) => Promise<Grant | null>;
   faults?: Faults;
   /**
@@ -95,7 +96,7 @@ export function createResourceServer(opts: ResourceServerOptions): ResourceServe
     const spec = API_ORDER.find((s) => path === SPECS[s].basePath || path.startsWith(`${SPECS[s].basePath}/`));
     if (!spec) return null;
     if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
-    const requestNow = opts.clock();
+    const requestNow = opts.clock(req);
     const given = req.headers['x-fapi-interaction-id'];
     const interactionId = given && UUID_RE.test(given) ? given : randomUUID();
     const headersFor = (status: number, extra: Record<string, string> = {}): Record<string, string> => ({
