@@ -69,6 +69,7 @@ import {
   latencyRecorder,
   load,
   postgresTicks,
+  runBench,
   sleep,
   startVinculoProcess,
   TICKS_PER_SECOND,
@@ -505,14 +506,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  async () => {
-    await cleanups.all();
-    process.exit(0);
-  },
-  async (err) => {
-    log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanups.all();
-    process.exit(1);
-  },
-);
+runBench(main, cleanups, log);

@@ -54,6 +54,7 @@ import {
   freePort,
   load,
   postgresTicks,
+  runBench,
   sleep,
   startCpuProfile,
   startVinculoProcess,
@@ -283,14 +284,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().then(
-  async () => {
-    await cleanups.all();
-    process.exit(0);
-  },
-  async (err) => {
-    log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanups.all();
-    process.exit(1);
-  },
-);
+runBench(main, cleanups, log);

@@ -49,7 +49,7 @@ import { firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS } from '../src/refresh
 import { createVinculo, type Vinculo } from '../src/server.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
-import { benchConfig, Cleanups, copiedColumns, fmt, load, sleep, startVinculoProcess, withAdmin, type VinculoProcess } from './support.js';
+import { benchConfig, Cleanups, copiedColumns, fmt, load, runBench, sleep, startVinculoProcess, withAdmin, type VinculoProcess } from './support.js';
 import { report } from './report.js';
 
 type StoreName = 'embedded' | 'postgres';
@@ -465,11 +465,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanups.all();
-    process.exit(1);
-  },
-);
+runBench(main, cleanups, log);

@@ -80,7 +80,7 @@ import { claimDueRefreshes, deleteAbandonedLinks, deleteExpiredMfaSessions, dele
 import { RETENTION_BATCH } from '../src/retention/service.js';
 import type { Database } from '../src/store/schema.js';
 import { argValue, flag, int } from './options.js';
-import { benchConfig, Cleanups, fmt, load, sleep, withAdmin } from './support.js';
+import { benchConfig, Cleanups, fmt, load, runBench, sleep, withAdmin } from './support.js';
 
 type StoreName = 'embedded' | 'postgres';
 type Db = Kysely<Database>;
@@ -462,11 +462,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  async (err) => {
-    log(`failed: ${(err as Error).stack ?? err}`);
-    await cleanups.all();
-    process.exit(1);
-  },
-);
+runBench(main, cleanups, log);

@@ -113,6 +113,21 @@ export class Cleanups {
   }
 }
 
+/** Runs a benchmark's `main`, then its clean-ups, also when it fails (exit 1 after logging why). */
+export function runBench(main: () => Promise<void>, cleanups: Cleanups, log: (m: string) => void): void {
+  main().then(
+    async () => {
+      await cleanups.all();
+      process.exit(0);
+    },
+    async (err) => {
+      log(`failed: ${(err as Error).stack ?? err}`);
+      await cleanups.all();
+      process.exit(1);
+    },
+  );
+}
+
 /** A silent server's config on a PostgreSQL `url` or an embedded `dataDir`. */
 export function benchConfig(store: { url?: string; dataDir?: string }, masterKey: string, env: Record<string, string> = {}): Config {
   return loadConfig({
