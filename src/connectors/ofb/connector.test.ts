@@ -73,7 +73,10 @@ describe('OFB connector over the sandbox bank', () => {
     for (const o of owners) assertSchema('Owner', asServed(o, at));
     assert.deepEqual(owners.map((o) => o.document_id), [{ document_type: 'CPF', document_number: CPF }]);
 
-    h.clock.advance(DAY);
+    // The next São Paulo day at 23:59 (UTC−3): its transactions (the bank's card purchases run from
+    // 08:00 to 23:30 every day) have all happened, whatever the time of day the test runs at.
+    const spNow = h.clock.now - 3 * 3_600_000;
+    h.clock.advance(spNow - (spNow % DAY) + DAY + (23 * 60 + 59) * 60_000 + 3 * 3_600_000 - h.clock.now);
     const s2 = successState(await login(s1));
     assert.notEqual(s2.accessToken, s1.accessToken, 'the expired access token was renewed');
     assert.equal(s2.refreshToken, s1.refreshToken, 'OFB refresh tokens are not rotated');
