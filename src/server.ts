@@ -99,6 +99,12 @@ export interface VinculoOptions {
    * up, so the first request need not wait for them). Jobs sent meanwhile wait for the queue.
    */
   deferWorkers?: boolean;
+  /**
+   * The sandbox OFB bank on PostgreSQL: 'start' (default) starts it here at its first use and
+   * records it in the store; 'reuse' (`vinculo worker`, which serves no API) never starts one and
+   * uses the recorded bank. The embedded store always starts its own (one process).
+   */
+  ofbSandboxBank?: 'start' | 'reuse';
   /** Where this process listens (`http://localhost:<port>`), once it does: the sandbox OFB bank's default callback. */
   listeningOn?: () => string | null;
 }
@@ -157,8 +163,13 @@ export async function openServices(options: VinculoOptions, owner = 'vinculo ser
       throttle: { perAddress: config.authFailuresPerAddress, perKey: config.authFailuresPerKey, windowMs: 60_000 },
       audit,
     });
+    // One sandbox OFB bank per database: on PostgreSQL the process that starts it records it, and
+    // a process that serves no API (`vinculo worker`) reuses it. The embedded store is one process.
+    const shared = store.kind === 'postgres';
     const ofb = await openOfbInstitutions(config, {
       redirectUri: () => `${config.publicUrl ?? options.listeningOn?.() ?? `http://localhost:${config.port}`}/ofb/callback`,
+      sandboxBank: shared ? (options.ofbSandboxBank ?? 'start') : 'start',
+      store: shared ? { db: store.db, vault, owner } : undefined,
     });
     // Production answers no sandbox institution unless the operator asks for them.
     const connectors = options.connectors ?? [...(config.sandboxInstitutions ? builtInConnectors : []), ...(ofb.connector ? [ofb.connector] : [])];

@@ -16,7 +16,8 @@ import { onSignals, reportShutdown, runShutdown, type ShutdownStep } from './shu
  */
 export async function runWorker(config: Config): Promise<number> {
   const logger = createLogger(config.logLevel);
-  const options = { config, logger, warn: (m: string) => logger.warn(m), workers: true };
+  // Serves no API, so no consent is ever made here: it refreshes at the sandbox bank the API recorded.
+  const options = { config, logger, warn: (m: string) => logger.warn(m), workers: true, ofbSandboxBank: 'reuse' as const };
   const { store, services } = await openServices(options, 'vinculo worker');
   // Listen before the jobs start: a port already taken stops the start before any job is fetched,
   // and /readyz answers 503 until the job queue runs.

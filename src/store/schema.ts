@@ -252,6 +252,35 @@ export interface IdempotencyKeysTable {
 }
 
 /** A secret key's token bucket (PostgreSQL only; the embedded store counts in memory). */
+/**
+ * Open Finance consent sessions (migration 0014): a consent the Connect widget started at a bank,
+ * found again by the hash of the OAuth `state` the bank sends back; its pending state sealed.
+ */
+export interface ConsentSessionsTable extends SealedColumns {
+  id: string;
+  tenant_id: string;
+  widget_session_id: string;
+  institution: string;
+  state_hash: string;
+  options: ColumnType<Record<string, unknown>, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/**
+ * Where the sandbox Open Finance bank of this database runs (migration 0015), one row per sandbox
+ * institution, its client's key material sealed (see src/connectors/ofb/sandbox/shared.ts).
+ */
+export interface SandboxOfbBankTable extends SealedColumns {
+  institution: string;
+  discovery_url: string;
+  api_base_url: string;
+  client_id: string;
+  redirect_uri: string;
+  owner: string;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface RateLimitBucketsTable {
   key_id: string;
   tokens: number;
@@ -282,6 +311,8 @@ export interface Database {
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_buckets: RateLimitBucketsTable;
+  consent_sessions: ConsentSessionsTable;
+  sandbox_ofb_bank: SandboxOfbBankTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -3,7 +3,8 @@ import type { Database } from '../store/schema.js';
 import { findSealedToRewrap, updateWrappedKey, type SealedTable } from '../store/queries/sealed.js';
 import type { Vault } from './vault.js';
 
-const TABLES: SealedTable[] = ['link_credentials', 'mfa_sessions', 'webhook_endpoints', 'idempotency_keys'];
+/** Every table holding vault envelopes (vault.test.ts checks this against the store's columns). */
+export const SEALED_TABLES: readonly SealedTable[] = ['link_credentials', 'mfa_sessions', 'webhook_endpoints', 'idempotency_keys', 'consent_sessions', 'sandbox_ofb_bank'];
 
 /**
  * Re-wraps every stored envelope not under the vault's current master key. Safe while the server
@@ -23,7 +24,7 @@ export async function rotateMaster(
   { batchSize = 500 }: { batchSize?: number } = {},
 ): Promise<{ rewrapped: number }> {
   let rewrapped = 0;
-  for (const table of TABLES) {
+  for (const table of SEALED_TABLES) {
     let after: string | null = null;
     for (;;) {
       const rows = await findSealedToRewrap(db, table, vault.currentKeyId, batchSize, after);

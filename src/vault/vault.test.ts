@@ -8,6 +8,8 @@ import { VinculoError } from '../errors.js';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { findSealedToRewrap, updateWrappedKey } from '../store/queries/sealed.js';
 import { keyId, loadKeyring, rotateDevKeyring, rotateMaster, Vault } from './index.js';
+import { SEALED_TABLES } from './rotate.js';
+import { sql } from 'kysely';
 
 const SECRET = 'hunter2-very-secret-password';
 const isVaultError = (err: unknown) => err instanceof VinculoError && err.code === 'vault_error';
@@ -243,8 +245,29 @@ describe('master key rotation (PGlite)', () => {
         .values({ id: mfaId, link_id: id, tenant_id: tenantId, purpose: 'register', expires_at: new Date(Date.now() + 60_000), ...vaultA.sealJson({ step: i }, mfaId) })
         .execute();
     }
+    // A table keyed by something else than `id` or `link_id`.
+    await db
+      .insertInto('sandbox_ofb_bank')
+      .values({
+        institution: 'ofmockbank_br_retail',
+        discovery_url: 'https://127.0.0.1:1/.well-known/openid-configuration',
+        api_base_url: 'https://127.0.0.1:1',
+        client_id: 'client',
+        redirect_uri: 'http://localhost/ofb/callback',
+        owner: 'test',
+        started_at: new Date(),
+        ...vaultA.sealJson({ key: SECRET }, 'sandbox-bank'),
+      })
+      .execute();
   });
   after(() => store?.close());
+
+  it('covers every table that holds vault envelopes', async () => {
+    const r = await sql<{ table_name: string }>`
+      select table_name from information_schema.columns
+      where table_schema = current_schema() and column_name = 'wrapped_key' order by table_name`.execute(store.db);
+    assert.deepEqual(r.rows.map((c) => c.table_name), [...SEALED_TABLES].sort());
+  });
 
   it('updates a row only if its envelope is unchanged', async () => {
     const [row] = await findSealedToRewrap(store.db, 'link_credentials', vaultAB.currentKeyId, 1);
@@ -255,7 +278,7 @@ describe('master key rotation (PGlite)', () => {
   });
 
   it('re-wraps every row in batches, then has nothing left to do', async () => {
-    assert.deepEqual(await rotateMaster(store.db, vaultAB, { batchSize: 3 }), { rewrapped: 14 });
+    assert.deepEqual(await rotateMaster(store.db, vaultAB, { batchSize: 3 }), { rewrapped: 15 });
     assert.deepEqual(await rotateMaster(store.db, vaultAB, { batchSize: 3 }), { rewrapped: 0 });
 
     const vaultB = new Vault({ current: keyB, previous: [] });
@@ -273,6 +296,8 @@ describe('master key rotation (PGlite)', () => {
       assert.equal(row.key_id, keyId(keyB));
       assert.deepEqual(vaultB.openJson(row, row.id), { step: mfaIds.indexOf(row.id) });
     }
+    const bank = await store.db.selectFrom('sandbox_ofb_bank').selectAll().executeTakeFirstOrThrow();
+    assert.deepEqual(vaultB.openJson(bank, 'sandbox-bank'), { key: SECRET });
   });
 
   it('stops on rows wrapped by an unknown key', async () => {

@@ -52,6 +52,11 @@ export interface OfbSource {
   definition: InstitutionDefinition;
   /** Resolved at first use (the sandbox bank starts then). */
   entry: () => Promise<OfbInstitution>;
+  /**
+   * Ask `entry()` again at every use, and replace the client when it answers another entry (the
+   * sandbox bank another process runs, which may restart elsewhere). Default: resolved once.
+   */
+  reload?: boolean;
 }
 
 export interface OfbConnectorOptions {
@@ -84,28 +89,49 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
   const clock = options.clock ?? (() => new Date());
   const byName = new Map(sources.map((s) => [s.definition.name, s]));
   const banks = new Map<string, Promise<Bank>>();
+  /** The clients of the `reload` sources, by institution name. */
+  const current = new Map<string, Bank>();
   const cache = new SessionCache();
 
   function bank(def: InstitutionDefinition): Promise<Bank> {
     const source = byName.get(def.name);
     if (!source) return Promise.reject(new VinculoError('unsupported_operation', `${def.name} is not an Open Finance Brasil institution`));
+    if (source.reload) return reloaded(def, source);
     let b = banks.get(def.name);
     if (!b) {
-      b = (async () => {
-        let entry: OfbInstitution;
-        try {
-          entry = await source.entry();
-        } catch (err) {
-          // A configuration problem is reported as such; anything else (a sandbox that could not start) is transient.
-          throw err instanceof VinculoError ? err : new InstitutionDownError();
-        }
-        if (entry.name !== def.name) throw new VinculoError('config_error', `The entry of ${def.name} names another institution`);
-        return { entry, ...buildOfbClient(entry, clock, options.interceptors?.(entry)) };
-      })();
+      b = resolveEntry(def, source).then(build);
       banks.set(def.name, b);
       b.catch(() => banks.delete(def.name));
     }
     return b;
+  }
+
+  async function resolveEntry(def: InstitutionDefinition, source: OfbSource): Promise<OfbInstitution> {
+    let entry: OfbInstitution;
+    try {
+      entry = await source.entry();
+    } catch (err) {
+      // A configuration problem is reported as such; anything else (a sandbox that could not start) is transient.
+      throw err instanceof VinculoError ? err : new InstitutionDownError();
+    }
+    if (entry.name !== def.name) throw new VinculoError('config_error', `The entry of ${def.name} names another institution`);
+    return entry;
+  }
+
+  function build(entry: OfbInstitution): Bank {
+    return { entry, ...buildOfbClient(entry, clock, options.interceptors?.(entry)) };
+  }
+
+  /** A `reload` source: the client of its current entry; the previous entry's client is closed. */
+  async function reloaded(def: InstitutionDefinition, source: OfbSource): Promise<Bank> {
+    const entry = await resolveEntry(def, source);
+    // No await from here on: concurrent calls agree on one client per entry.
+    const held = current.get(def.name);
+    if (held?.entry === entry) return held;
+    const fresh = build(entry);
+    current.set(def.name, fresh);
+    if (held) void held.close().catch(() => {});
+    return fresh;
   }
 
   /** The consent as the bank has it; ConsentEndedError once it no longer allows access. */
@@ -292,8 +318,9 @@ export function createOfbConnector(sources: readonly OfbSource[], options: OfbCo
     },
 
     async close() {
-      const built = await Promise.allSettled([...banks.values()]);
+      const built = await Promise.allSettled([...banks.values(), ...current.values()]);
       banks.clear();
+      current.clear();
       await Promise.all(built.map((b) => (b.status === 'fulfilled' ? b.value.close() : undefined)));
     },
   };

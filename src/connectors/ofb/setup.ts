@@ -5,10 +5,12 @@
  *
  * The mock bank starts at its first use (the first consent, the first refresh of one of its links),
  * not at start-up: it loads oidc-provider and makes a CA, which most processes never need. It runs
- * in this process on a local HTTPS port and lives as long as it: a link it authorised is
- * refreshed by the process that holds it, i.e. with the embedded store (one process, the
- * default) or a PostgreSQL server that runs its own workers. A separate `vinculo worker` process
- * starts a bank of its own that does not know those tokens (see docs/open-finance-brasil.md).
+ * in the process that started it on a local HTTPS port and lives as long as it. One bank per
+ * database: the process that starts it records it in the store (`sandboxBank: 'start'`, with
+ * `store`: sandbox/shared.ts), and the processes that never start one (`sandboxBank: 'reuse'`: a
+ * `vinculo worker` on PostgreSQL) build their entry from that record, so they refresh the links it
+ * authorised with the same client, at the same bank. Until a bank is recorded, or while it does
+ * not answer, their calls fail as the institution being down (retried later; links stay valid).
  * One bank serves every tenant: the connector tells it each call's tenant now (its sandbox clock,
  * `x-vinculo-sandbox-now`), and it answers at that instant; tokens stay on real time.
  */
@@ -20,6 +22,7 @@ import type { MockBank } from './mock/bank.js';
 import type { Faults } from './mock/resources/index.js';
 import { BANK } from './mock/resources/bank.js';
 import type { SandboxOfbBank } from './sandbox/index.js';
+import { recordSandboxBank, sharedSandboxEntry, type SandboxBankStore } from './sandbox/shared.js';
 
 export interface OfbInstitutions {
   /** null: no OFB institution in this process. */
@@ -40,6 +43,14 @@ export interface OfbInstitutions {
 export interface OfbSetupOptions {
   /** Vinculo's callback URL for the sandbox bank, asked when the bank starts (the port is known by then). */
   redirectUri: () => string;
+  /**
+   * 'start' (default): this process starts the sandbox bank at its first use, and records it in
+   * `store` when given. 'reuse': it never starts one; it uses the bank recorded in `store`
+   * (required then) by the process that started it.
+   */
+  sandboxBank?: 'start' | 'reuse';
+  /** Where the sandbox bank is recorded: the database's store, its vault, and who this process is. */
+  store?: SandboxBankStore;
 }
 
 /** The sandbox bank's catalogue entry, known without starting it. */
@@ -60,16 +71,33 @@ export async function openOfbInstitutions(config: Config, options: OfbSetupOptio
   let sandbox: Promise<SandboxOfbBank> | null = null;
   if (config.sandboxInstitutions) {
     assertDistinctInstitutions([...configured, { ...SANDBOX_CATALOGUE, source: 'sandbox' }]);
-    sources.push({
-      definition: ofbInstitutionDefinition(SANDBOX_CATALOGUE),
-      entry: async () => {
-        sandbox ??= import('./sandbox/index.js').then((m) =>
-          m.startSandboxOfbBank({ clock: () => new Date(), port: config.ofbSandboxPort, redirectUri: options.redirectUri() }),
-        );
-        sandbox.catch(() => (sandbox = null)); // a failed start is tried again at the next use
-        return (await sandbox).entry;
-      },
-    });
+    const definition = ofbInstitutionDefinition(SANDBOX_CATALOGUE);
+    if (options.sandboxBank === 'reuse') {
+      if (!options.store) throw new Error("sandboxBank: 'reuse' needs the store the bank is recorded in");
+      // Never a bank of its own: the one the database's record names.
+      sources.push({ definition, entry: sharedSandboxEntry(options.store), reload: true });
+    } else {
+      const store = options.store;
+      const start = async (): Promise<SandboxOfbBank> => {
+        const m = await import('./sandbox/index.js');
+        const bank = await m.startSandboxOfbBank({ clock: () => new Date(), port: config.ofbSandboxPort, redirectUri: options.redirectUri() });
+        try {
+          if (store) await recordSandboxBank(store, bank.place, bank.material);
+        } catch (err) {
+          await bank.close().catch(() => {});
+          throw err;
+        }
+        return bank;
+      };
+      sources.push({
+        definition,
+        entry: async () => {
+          sandbox ??= start();
+          sandbox.catch(() => (sandbox = null)); // a failed start is tried again at the next use
+          return (await sandbox).entry;
+        },
+      });
+    }
   }
   const started = async () => (sandbox ? await sandbox.catch(() => null) : null);
   const sandboxBank = async () => (await started())?.bank ?? null;

@@ -13,6 +13,7 @@ import * as m0011 from './0011_link_changes.js';
 import * as m0012 from './0012_link_counts.js';
 import * as m0013 from './0013_refreshed_claim.js';
 import * as m0014 from './0014_consent_sessions.js';
+import * as m0015 from './0015_sandbox_ofb_bank.js';
 
 /** Every migration, in order. Names are fixed forever once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012_link_counts': m0012,
   '0013_refreshed_claim': m0013,
   '0014_consent_sessions': m0014,
+  '0015_sandbox_ofb_bank': m0015,
 };

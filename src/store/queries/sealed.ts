@@ -3,11 +3,11 @@ import type { Database, Sealed } from '../schema.js';
 
 /**
  * Queries over the tables that hold vault envelopes, for master-key rotation. Rows are addressed
- * by their primary key as `pk` so rotation handles both tables the same way.
+ * by their primary key as `pk` so rotation handles every table the same way.
  * `db` may be a Kysely instance or a Transaction (which extends it).
  */
 
-export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints' | 'idempotency_keys';
+export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints' | 'idempotency_keys' | 'consent_sessions' | 'sandbox_ofb_bank';
 
 export interface SealedRow extends Sealed {
   pk: string;
@@ -25,7 +25,7 @@ export async function findSealedToRewrap(
   limit: number,
   afterPk: string | null = null,
 ): Promise<SealedRow[]> {
-  // Two literal branches keep the builder fully typed (the tables name their key differently).
+  // Literal branches keep the builder fully typed (the tables name their key differently).
   if (table === 'link_credentials') {
     let q = db
       .selectFrom('link_credentials')
@@ -34,8 +34,16 @@ export async function findSealedToRewrap(
     if (afterPk !== null) q = q.where('link_id', '>', afterPk);
     return q.orderBy('link_id').limit(limit).execute();
   }
-  // mfa_sessions, webhook_endpoints and idempotency_keys: keyed by `id` (a running idempotency
-  // key has no envelope yet: its null key_id never matches).
+  if (table === 'sandbox_ofb_bank') {
+    let q = db
+      .selectFrom('sandbox_ofb_bank')
+      .select(['institution as pk', 'key_id', 'wrapped_key', 'ciphertext'])
+      .where('key_id', '<>', currentKeyId);
+    if (afterPk !== null) q = q.where('institution', '>', afterPk);
+    return q.orderBy('institution').limit(limit).execute();
+  }
+  // mfa_sessions, webhook_endpoints, idempotency_keys and consent_sessions: keyed by `id` (a
+  // running idempotency key has no envelope yet: its null key_id never matches).
   let q = db
     .selectFrom(table as 'mfa_sessions')
     .select(['id as pk', 'key_id', 'wrapped_key', 'ciphertext'])
@@ -70,7 +78,16 @@ export async function updateWrappedKey(
           .where('wrapped_key', '=', old.wrapped_key)
           .returning('link_id')
           .execute()
-      : await db
+      : table === 'sandbox_ofb_bank'
+        ? await db
+            .updateTable('sandbox_ofb_bank')
+            .set(set)
+            .where('institution', '=', pk)
+            .where('key_id', '=', old.key_id)
+            .where('wrapped_key', '=', old.wrapped_key)
+            .returning('institution')
+            .execute()
+        : await db
           .updateTable(table as 'mfa_sessions')
           .set(set)
           .where('id', '=', pk)

@@ -13,7 +13,8 @@ import type { X509Certificate } from 'node:crypto';
 import { startMockBank, type MockBank, type MockBankContext, type MockBankHandler } from '../mock/bank.js';
 import { BANK, createFaults, createResourceServer, mockRequest, type Faults, type MockRequest } from '../mock/resources/index.js';
 import { SANDBOX_NOW_HEADER } from '../client/index.js';
-import { createOfbInstitution, type OfbInstitution } from '../config/index.js';
+import type { OfbInstitution } from '../config/index.js';
+import { sandboxBankEntry, type SandboxBankMaterial, type SandboxBankPlace } from './shared.js';
 
 export const SANDBOX_OFB_INSTITUTION = BANK.institution;
 export const SANDBOX_OFB_DISPLAY_NAME = BANK.brandName;
@@ -42,6 +43,9 @@ export interface SandboxOfbBank {
   /** Test/sandbox support: the resource servers' injected faults (forced 423/429/5xx, latency) and monthly limits. */
   faults: Faults;
   entry: OfbInstitution;
+  /** What the entry is made of, for the other processes of the database (./shared.ts). */
+  place: SandboxBankPlace;
+  material: SandboxBankMaterial;
   close(): Promise<void>;
 }
 
@@ -119,27 +123,21 @@ export async function startSandboxOfbBank(options: SandboxOfbBankOptions): Promi
   });
   try {
     allowLoopbackRedirects(bank);
-    const entry = createOfbInstitution(
-      {
-        name: SANDBOX_OFB_INSTITUTION,
-        display_name: SANDBOX_OFB_DISPLAY_NAME,
-        logo: null,
-        discovery_url: `${bank.issuer}/.well-known/openid-configuration`,
-        api_base_url: bank.baseUrl,
-        client_id: bank.client.clientId,
-        redirect_uri: options.redirectUri,
-        brand: SANDBOX_OFB_DISPLAY_NAME,
-      },
-      {
-        signingKey: bank.client.signingJwk,
-        encryptionKey: bank.client.encryptionJwk,
-        transportCertificate: bank.client.certPem,
-        transportKey: bank.client.keyPem,
-        ca: bank.ca,
-      },
-      { source: 'sandbox' },
-    );
-    return { bank, faults, entry, close: () => bank.close() };
+    const place: SandboxBankPlace = {
+      discovery_url: `${bank.issuer}/.well-known/openid-configuration`,
+      api_base_url: bank.baseUrl,
+      client_id: bank.client.clientId,
+      redirect_uri: options.redirectUri,
+    };
+    const material: SandboxBankMaterial = {
+      signingKey: bank.client.signingJwk,
+      encryptionKey: bank.client.encryptionJwk,
+      transportCertificate: bank.client.certPem,
+      transportKey: bank.client.keyPem,
+      ca: bank.ca,
+    };
+    const entry = sandboxBankEntry(place, material);
+    return { bank, faults, entry, place, material, close: () => bank.close() };
   } catch (err) {
     await bank.close();
     throw err;
