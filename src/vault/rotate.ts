@@ -1,10 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { findSealedToRewrap, updateWrappedKey, type SealedTable } from '../store/queries/sealed.js';
+import { findSealedToRewrap, SEALED_TABLES, updateWrappedKey } from '../store/queries/sealed.js';
 import type { Vault } from './vault.js';
-
-/** Every table holding vault envelopes (vault.test.ts checks this against the store's columns). */
-export const SEALED_TABLES: readonly SealedTable[] = ['link_credentials', 'mfa_sessions', 'webhook_endpoints', 'idempotency_keys', 'consent_sessions', 'sandbox_ofb_bank'];
 
 /**
  * Re-wraps every stored envelope not under the vault's current master key. Safe while the server

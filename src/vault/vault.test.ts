@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VinculoError } from '../errors.js';
 import { migrate, openStore, type Store } from '../store/db.js';
-import { findSealedToRewrap, updateWrappedKey } from '../store/queries/sealed.js';
+import { findSealedToRewrap, SEALED_TABLES, updateWrappedKey } from '../store/queries/sealed.js';
 import { keyId, loadKeyring, rotateDevKeyring, rotateMaster, Vault } from './index.js';
-import { SEALED_TABLES } from './rotate.js';
 import { sql } from 'kysely';
 
 const SECRET = 'hunter2-very-secret-password';

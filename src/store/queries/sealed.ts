@@ -7,11 +7,25 @@ import type { Database, Sealed } from '../schema.js';
  * `db` may be a Kysely instance or a Transaction (which extends it).
  */
 
-export type SealedTable = 'link_credentials' | 'mfa_sessions' | 'webhook_endpoints' | 'idempotency_keys' | 'consent_sessions' | 'sandbox_ofb_bank';
-
 export interface SealedRow extends Sealed {
   pk: string;
 }
+
+/** Every table holding vault envelopes, with its primary key (read and written as `pk`). */
+const PRIMARY_KEY = {
+  link_credentials: 'link_id',
+  mfa_sessions: 'id',
+  webhook_endpoints: 'id',
+  // A running idempotency key has no envelope yet: its null key_id never matches.
+  idempotency_keys: 'id',
+  consent_sessions: 'id',
+  sandbox_ofb_bank: 'institution',
+} as const satisfies Partial<Record<keyof Database, string>>;
+
+export type SealedTable = keyof typeof PRIMARY_KEY;
+
+/** The tables master-key rotation re-wraps (vault.test.ts checks them against the store's columns). */
+export const SEALED_TABLES = Object.keys(PRIMARY_KEY) as readonly SealedTable[];
 
 /**
  * Up to `limit` rows not wrapped by `currentKeyId`, in primary-key order after `afterPk`.
@@ -25,31 +39,14 @@ export async function findSealedToRewrap(
   limit: number,
   afterPk: string | null = null,
 ): Promise<SealedRow[]> {
-  // Literal branches keep the builder fully typed (the tables name their key differently).
-  if (table === 'link_credentials') {
-    let q = db
-      .selectFrom('link_credentials')
-      .select(['link_id as pk', 'key_id', 'wrapped_key', 'ciphertext'])
-      .where('key_id', '<>', currentKeyId);
-    if (afterPk !== null) q = q.where('link_id', '>', afterPk);
-    return q.orderBy('link_id').limit(limit).execute();
-  }
-  if (table === 'sandbox_ofb_bank') {
-    let q = db
-      .selectFrom('sandbox_ofb_bank')
-      .select(['institution as pk', 'key_id', 'wrapped_key', 'ciphertext'])
-      .where('key_id', '<>', currentKeyId);
-    if (afterPk !== null) q = q.where('institution', '>', afterPk);
-    return q.orderBy('institution').limit(limit).execute();
-  }
-  // mfa_sessions, webhook_endpoints, idempotency_keys and consent_sessions: keyed by `id` (a
-  // running idempotency key has no envelope yet: its null key_id never matches).
+  // Every sealed table has the envelope's columns; only the key's name differs (typed as `id`).
+  const pk = PRIMARY_KEY[table] as 'id';
   let q = db
     .selectFrom(table as 'mfa_sessions')
-    .select(['id as pk', 'key_id', 'wrapped_key', 'ciphertext'])
+    .select((eb) => [eb.ref(pk).as('pk'), 'key_id', 'wrapped_key', 'ciphertext'])
     .where('key_id', '<>', currentKeyId);
-  if (afterPk !== null) q = q.where('id', '>', afterPk);
-  return q.orderBy('id').limit(limit).execute();
+  if (afterPk !== null) q = q.where(pk, '>', afterPk);
+  return q.orderBy(pk).limit(limit).execute();
 }
 
 /**
@@ -66,35 +63,16 @@ export async function updateWrappedKey(
   old: Pick<Sealed, 'key_id' | 'wrapped_key'>,
   next: Pick<Sealed, 'key_id' | 'wrapped_key'>,
 ): Promise<boolean> {
-  const set = { key_id: next.key_id, wrapped_key: next.wrapped_key };
+  const key = PRIMARY_KEY[table] as 'id';
   // `returning` rather than numUpdatedRows: it does not depend on the driver reporting a command tag.
-  const rows =
-    table === 'link_credentials'
-      ? await db
-          .updateTable('link_credentials')
-          .set(set)
-          .where('link_id', '=', pk)
-          .where('key_id', '=', old.key_id)
-          .where('wrapped_key', '=', old.wrapped_key)
-          .returning('link_id')
-          .execute()
-      : table === 'sandbox_ofb_bank'
-        ? await db
-            .updateTable('sandbox_ofb_bank')
-            .set(set)
-            .where('institution', '=', pk)
-            .where('key_id', '=', old.key_id)
-            .where('wrapped_key', '=', old.wrapped_key)
-            .returning('institution')
-            .execute()
-        : await db
-          .updateTable(table as 'mfa_sessions')
-          .set(set)
-          .where('id', '=', pk)
-          .where('key_id', '=', old.key_id)
-          .where('wrapped_key', '=', old.wrapped_key)
-          .returning('id')
-          .execute();
+  const rows = await db
+    .updateTable(table as 'mfa_sessions')
+    .set({ key_id: next.key_id, wrapped_key: next.wrapped_key })
+    .where(key, '=', pk)
+    .where('key_id', '=', old.key_id)
+    .where('wrapped_key', '=', old.wrapped_key)
+    .returning(key)
+    .execute();
   return rows.length === 1;
 }
 
