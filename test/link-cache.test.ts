@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import pg from 'pg';
-import { freshStore, STORES } from './helpers/stores.js';
+import { describePostgres, freshStore } from './helpers/stores.js';
 import { killChildren, startServer, stopServer, type Server } from './helpers/server-process.js';
 
 /**
@@ -24,7 +24,7 @@ async function call(server: Server, method: string, path: string, body?: unknown
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-describe('link cache across API processes (PostgreSQL)', { skip: !STORES.includes('postgres') && 'PostgreSQL not reachable' }, () => {
+describePostgres('link cache across API processes (PostgreSQL)', () => {
   after(() => killChildren());
 
   it('a PATCH, POST or DELETE on one process is seen by a GET (detail or list count) on the other at once', { timeout: LONG }, async () => {

@@ -124,7 +124,8 @@ function watchConformance(app: FastifyInstance, own: DocumentCheck): Conformance
   return c;
 }
 
-const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+/** The master key of every test server (child processes of a test use it to share its store). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 let tenantCounter = 0;
 
 export interface HarnessOptions {

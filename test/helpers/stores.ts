@@ -39,6 +39,14 @@ if (postgresProblem) {
 
 export const STORES: readonly StoreName[] = postgresProblem ? ['embedded'] : ['embedded', 'postgres'];
 
+/**
+ * A suite that only PostgreSQL can run (several real processes sharing one store), declared only
+ * when it is reachable: the one skip above says when it is not (and `.ci/run` requires it).
+ */
+export function describePostgres(name: string, fn: () => void): void {
+  if (!postgresProblem) describe(name, fn);
+}
+
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
