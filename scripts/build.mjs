@@ -21,10 +21,10 @@ const ms = () => `${Math.round(performance.now() - started)} ms`;
 function sources(dir, out = []) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    // widget/ui/ too: its modules are bundled for the browser by the widget build, but the
-    // server imports some of them (ui/cpf.ts), so the per-file tree needs them as well.
-    if (statSync(path).isDirectory()) sources(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) {
+    // widget/ui/ is the browser's: the widget build bundles it (the server imports none of it).
+    if (statSync(path).isDirectory()) {
+      if (relative(SRC, path) !== join('widget', 'ui')) sources(path, out);
+    } else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) {
       out.push(path);
     }
   }

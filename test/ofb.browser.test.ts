@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { cpfFromBase } from '../src/connectors/ofb/mock/resources/documents.js';
-import { formatCpf } from '../src/widget/ui/cpf.js';
+import { formatCpf } from '../src/documents/cpf.js';
 import { CHROMIUM, describeBrowser } from './helpers/browser.js';
 import { startHarness, type Harness } from './helpers/harness.js';
 import { listAll } from './helpers/links.js';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UI_DIR = join(ROOT, 'src/widget/ui');
 /** Modules outside ui/ that the page bundles too (shared with the server). */
-const SHARED = [join(ROOT, 'src/widget/callback-url.ts')];
+const SHARED = [join(ROOT, 'src/widget/callback-url.ts'), join(ROOT, 'src/documents/cpf.ts')];
 const DIST = join(ROOT, 'dist');
 
 export interface WidgetBuild {

@@ -1,5 +1,5 @@
 import { ValidationErrors, VinculoError, fieldError } from '../errors.js';
-import { cpfDigits, isValidCpf } from './ui/cpf.js';
+import { cpfDigits, isValidCpf } from '../documents/cpf.js';
 
 /**
  * The `widget` object of `POST /api/token/` (Belvo's branding and callback configuration). It is

@@ -12,7 +12,7 @@ import type { Vault } from '../vault/index.js';
 import { checkWidgetConfig, CONSENT_PERMISSIONS, type AppliedWidgetConfig, type ConsentPermission } from './config.js';
 import { CallbackBody, type ConsentStartBody } from './schema.js';
 import type { WidgetContext } from './service.js';
-import { cpfDigits, isValidCpf } from './ui/cpf.js';
+import { cpfDigits, isValidCpf } from '../documents/cpf.js';
 import { withQuery } from './callback-url.js';
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Api, ApiError, type ConsentAnswer, type ConsentPermission, type ErrorItem, type Institution, type Link, type SessionInfo } from './api.js';
 import { withQuery } from '../callback-url.js';
-import { cpfDigits, formatCpf, isValidCpf } from './cpf.js';
+import { cpfDigits, formatCpf, isValidCpf } from '../../documents/cpf.js';
 import { h, uid } from './dom.js';
 import { pickLocale, translator, type MessageKey, type Translate } from './i18n.js';
 import { fromConfig, fromQuery, type WidgetOptions } from './options.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpfDigits, formatCpf, isValidCpf } from './cpf.js';
+import { cpfDigits, formatCpf, isValidCpf } from '../../documents/cpf.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
 import { fromConfig, fromQuery } from './options.js';
 

@@ -13,9 +13,9 @@ import {
   cpf,
   cpfValid,
   curp,
-  formatCpf,
   lettersOf,
 } from './documents.js';
+import { formatCpf } from '../../../documents/cpf.js';
 import { BILLS, BUSINESS_SUPPLIERS, MERCHANTS, type Bill, type Merchant } from './merchants.js';
 import { address, companyName, email, person, phone, type Country } from './people.js';
 import { fnv1a, hashHex, rng, rootSeed, type Rng, type Seed } from './random.js';

@@ -2,6 +2,7 @@
  * Identifiers with their real check digits (CLABE, card numbers, CPF, CURP, NSS), so client code
  * that validates them (as production code should) accepts the sandbox's values.
  */
+import { cpfFromBase, formatCpf, hasValidCpfDigits } from '../../../documents/cpf.js';
 import type { Rng } from './random.js';
 
 /** Mexican CLABE: 17 digits (bank 3, branch 3, account 11) plus a weighted mod-10 check digit. */
@@ -42,26 +43,12 @@ export function cardNumber(r: Rng, prefix: string): string {
 /** Brazilian CPF (11 digits, two mod-11 check digits), formatted `000.000.000-00`. */
 export function cpf(r: Rng): string {
   const digits = r.digits(9);
-  return formatCpf(digits + cpfCheckDigits(digits));
-}
-
-export function cpfCheckDigits(nine: string): string {
-  const d = nine.split('').map(Number);
-  const first = ((d.reduce((s, x, i) => s + x * (10 - i), 0) * 10) % 11) % 10;
-  d.push(first);
-  const second = ((d.reduce((s, x, i) => s + x * (11 - i), 0) * 10) % 11) % 10;
-  return `${first}${second}`;
-}
-
-export function formatCpf(eleven: string): string {
-  return `${eleven.slice(0, 3)}.${eleven.slice(3, 6)}.${eleven.slice(6, 9)}-${eleven.slice(9)}`;
+  return formatCpf(cpfFromBase(digits));
 }
 
 /** True when `text` (formatted or bare) is a CPF with valid check digits and not all equal. */
 export function cpfValid(text: string): boolean {
-  const bare = text.replace(/[.\-\s]/g, '');
-  if (!/^\d{11}$/.test(bare) || /^(\d)\1{10}$/.test(bare)) return false;
-  return cpfCheckDigits(bare.slice(0, 9)) === bare.slice(9);
+  return hasValidCpfDigits(text.replace(/[.\-\s]/g, ''));
 }
 
 const CURP_ALPHABET = '0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ';

@@ -4,23 +4,14 @@
  * The mock treats every CPF with valid check digits as a customer, so the check matters: a typo'd
  * CPF must not silently become another customer.
  */
+import { cpfFromBase, hasValidCpfDigits } from '../../../../documents/cpf.js';
 import type { Rng } from '../../../sandbox/data/random.js';
-
-/** A CPF check digit (Receita Federal's "módulo 11") of the digits before it. */
-function cpfDigit(digits: string): number {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) sum += Number(digits[i]) * (digits.length + 1 - i);
-  const r = (sum * 10) % 11;
-  return r === 10 ? 0 : r;
-}
 
 const CPF_PUNCTUATION = /[.\-\s]/g;
 
-/** 11 digits (punctuation `.`/`-` and spaces tolerated), both check digits right, not all digits equal. */
+/** 11 digits (punctuation `.`/`-` and spaces tolerated, as a customer types them), a valid CPF. */
 export function isValidCpf(cpf: string): boolean {
-  const d = cpf.replace(CPF_PUNCTUATION, '');
-  if (!/^\d{11}$/.test(d) || /^(\d)\1{10}$/.test(d)) return false;
-  return cpfDigit(d.slice(0, 9)) === Number(d[9]) && cpfDigit(d.slice(0, 10)) === Number(d[10]);
+  return hasValidCpfDigits(cpf.replace(CPF_PUNCTUATION, ''));
 }
 
 /** The 11 plain digits of a valid CPF (throws otherwise). */
@@ -29,12 +20,7 @@ export function normalizeCpf(cpf: string): string {
   return cpf.replace(CPF_PUNCTUATION, '');
 }
 
-/** The valid CPF whose first nine digits are `base` (tests invent customers with it). */
-export function cpfFromBase(base: string): string {
-  if (!/^\d{9}$/.test(base)) throw new TypeError('base must be 9 digits');
-  const d1 = cpfDigit(base);
-  return `${base}${d1}${cpfDigit(base + d1)}`;
-}
+export { cpfFromBase };
 
 /** A random valid CPF (counterparties, procurators). */
 export function randomCpf(r: Rng): string {
