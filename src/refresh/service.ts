@@ -13,6 +13,7 @@ import * as links from '../store/queries/links.js';
 import { deleteMissing } from '../store/queries/refresh.js';
 import type { Database, LinkRow, LinkUpdate } from '../store/schema.js';
 import type { WebhookEvent } from '../webhooks/index.js';
+import { noticeEvents } from '../webhooks/notices.js';
 import { afterMonthly, firstMonthly, MONTHLY, nextSlot, REFRESH_PERIODS, retryAfterDown } from './schedule.js';
 
 /**
@@ -338,7 +339,7 @@ export class Refreshes implements LinkLifecycle {
 
   /** The webhooks a connector asked for (e.g. Belvo's CONSENT webhooks of Open Finance links). */
   private async emitNotices(tx: Kysely<Database>, link: LinkRow, processType: string, notices: readonly ConnectorNotice[]): Promise<void> {
-    for (const n of notices) await this.webhooks.emit(tx, this.event(link, n.webhook_type, processType, n.webhook_code, n.data));
+    for (const event of noticeEvents(link, notices, processType)) await this.webhooks.emit(tx, event);
   }
 
   private event(link: LinkRow, type: string, processType: string, code: string, data: Record<string, unknown>, at?: Date): WebhookEvent {

@@ -9,6 +9,7 @@ import { assertUsable, type LinkStatus } from '../links/status.js';
 import { uuidv7 } from '../store/ids.js';
 import * as data from '../store/queries/link-data.js';
 import { hasAsyncEvent } from '../store/queries/webhooks.js';
+import { noticeEvents } from '../webhooks/notices.js';
 import type { Database, LinkRow } from '../store/schema.js';
 import type { WebhookEvent } from '../webhooks/index.js';
 import type { Principal } from '../tenants/service.js';
@@ -160,18 +161,8 @@ export class LinkData {
     const fresh = notices.length
       ? await this.db.transaction().execute(async (tx) => {
           const row = await this.access.recordLogin(tx, link, kept, {}, secrets);
-          for (const n of notices) {
-            await this.webhooks!.emit(tx, {
-              tenantId: link.tenant_id,
-              linkId: link.id,
-              externalId: link.external_id,
-              webhookType: n.webhook_type,
-              webhookCode: n.webhook_code,
-              // Belvo documents CONSENT webhooks as recurrent_update whatever triggered them.
-              processType: 'recurrent_update',
-              data: n.data,
-            });
-          }
+          // Belvo documents CONSENT webhooks as recurrent_update whatever triggered them.
+          for (const event of noticeEvents(link, notices, 'recurrent_update')) await this.webhooks!.emit(tx, event);
           return row;
         })
       : await this.access.recordLogin(this.db, link, kept, {}, secrets);
