@@ -72,7 +72,8 @@ const HOUSEKEEPING_MS = 30_000;
 export class Scheduler {
   private timer?: NodeJS.Timeout;
   private lastHousekeeping = 0;
-  private pass?: Promise<unknown>;
+  /** The timer's pass in progress; resolves with what it did (undefined when it failed). */
+  private pass?: Promise<TickResult | undefined>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -160,7 +161,7 @@ export class Scheduler {
     this.timer = setInterval(() => {
       if (this.pass) return;
       this.pass = this.tick()
-        .catch(onError)
+        .catch((err) => void onError(err))
         .finally(() => (this.pass = undefined));
     }, intervalMs);
     this.timer.unref();
@@ -182,14 +183,23 @@ export class Scheduler {
     const passes: TickResult[] = [];
     // Answered before a connection's default 60 s silence limit cuts the caller off.
     const deadline = Date.now() + RUN_DUE_TIMEOUT_MS;
-    while (this.pass) await this.pass;
     const mine = <T>(items: T[], tenantOf: (item: T) => string) => (tenantId ? items.filter((i) => tenantOf(i) === tenantId) : items);
-    for (let i = 0; i < maxPasses; i++) {
-      const r = await this.tick(i === 0);
+    /** Keeps a pass's own work and waits for its refreshes; false once it found nothing to do. */
+    const take = async (r: TickResult): Promise<boolean> => {
       const own = { ...r, refreshJobs: mine(r.refreshJobs, (j) => j.tenantId), deliveries: mine(r.deliveries, (t) => t) };
       passes.push(own);
-      if (!own.refreshJobs.length && !own.deliveries.length) break;
+      if (!own.refreshJobs.length && !own.deliveries.length) return false;
       await waitForJobs(this.queue, 'link-refresh', own.refreshJobs.map((j) => j.job), Math.max(1, deadline - Date.now()));
+      return true;
+    };
+    // The timer's pass in progress may already have claimed what just came due (a moved clock):
+    // its work is part of the answer, and is waited for like the rest.
+    for (let running = this.pass; running; running = this.pass) {
+      const r = await running;
+      if (r && (r.refreshJobs.length || r.deliveries.length)) await take(r);
+    }
+    for (let i = 0; i < maxPasses; i++) {
+      if (!(await take(await this.tick(i === 0)))) break;
     }
     return passes;
   }
