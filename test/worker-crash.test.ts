@@ -142,7 +142,7 @@ describePostgres('worker crash (real processes) [postgres]', () => {
                 where id = ${jobId}::uuid and state = 'active'`.execute(db());
     }
     await waitFor('maintenance to fail the dead job and schedule its retry', async () => (await jobState(jobId)) !== 'active', REAL_TIME ? 120_000 : 15_000);
-    if (!REAL_TIME) await sql`update pgboss.job set start_after = now() where id = ${jobId}::uuid and state = 'retry'`.execute(db());
+    if (!REAL_TIME) await sql`update pgboss.job set start_after = now() - interval '1 second' where id = ${jobId}::uuid and state = 'retry'`.execute(db());
     await waitFor('the retried job to complete', async () => (await jobState(jobId)) === 'completed', REAL_TIME ? 120_000 : 30_000).catch(async (err) => {
       const row = (await sql`select state, retry_count, started_on, start_after, output from pgboss.job where id = ${jobId}::uuid`.execute(db())).rows[0];
       throw new Error(`${(err as Error).message}; the job: ${JSON.stringify(row)}`);
