@@ -118,6 +118,25 @@ for (const kind of STORES) {
       }
     });
 
+    it('runQueued (no workers) runs a job that became due just before it, also within the same millisecond', async () => {
+      // pg-boss fetches `start_after < now()` and PGlite's now() has millisecond resolution.
+      const ran: number[] = [];
+      const manual = createJobQueue<{ manual: { n: number } }>(store, { ...FAST, workers: false });
+      manual.defineJob('manual', async (job) => void ran.push(job.data.n));
+      await manual.start();
+      try {
+        for (let n = 0; n < 300; n++) {
+          const id = await manual.send('manual', { n }, { startAfter: 3600 });
+          assert.equal(await manual.runQueued('manual'), 0, 'not due yet');
+          await sql`update pgboss.job set start_after = now() where id = ${id}`.execute(store.db);
+          assert.equal(await manual.runQueued('manual'), 1, `job ${n} ran`);
+        }
+        assert.deepEqual(ran, [...Array(300).keys()]);
+      } finally {
+        await manual.stop();
+      }
+    });
+
     it('retries a throwing job with exponential backoff, then fails it after retryLimit', async () => {
       const id = (await queue.send('flaky', { key: 'flaky-1' }))!;
       const job = await waitFor('flaky failed', async () => {

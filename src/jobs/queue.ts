@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import PgBoss from 'pg-boss';
@@ -210,8 +210,16 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     if (!d) throw new Error(`unknown job "${name}"`);
     await this.ready();
     let ran = 0;
+    let looked = false;
     for (;;) {
-      const [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
+      let [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
+      if (!fetched && !looked) {
+        // pg-boss takes `start_after < now()`, strictly, and PGlite's clock has millisecond
+        // resolution: a job sent in this millisecond is not due yet. Look once more in the next.
+        looked = true;
+        await sleep(2);
+        [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
+      }
       if (!fetched) return ran;
       const job = toJob(fetched);
       ran++;
