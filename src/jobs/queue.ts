@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import PgBoss from 'pg-boss';
@@ -79,6 +79,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   private readonly onError: (err: unknown, job?: Job<unknown>) => void;
   private readonly unawaited: Set<string>;
   private readonly fetchSql: string;
+  private readonly dueFetchSql: string;
   private state: State = 'new';
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
@@ -93,6 +94,11 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     const schema = (this.schema = options.schema ?? 'pgboss');
     this.unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
     this.fetchSql = plans.fetchNextJob(schema)({ includeMetadata: true, priority: true }); // as our workers fetch
+    // pg-boss fetches `start_after < now()`, strictly, and PGlite's now() has millisecond
+    // resolution: a job sent (or made due) in the millisecond of the fetch was skipped, and a
+    // woken worker then slept a whole poll. Due means start_after <= now(), on both stores.
+    this.dueFetchSql = this.fetchSql.replace('AND start_after < now()', 'AND start_after <= now()');
+    if (this.dueFetchSql === this.fetchSql) throw new Error("pg-boss's fetch statement changed: review JobQueue.dueFetchSql");
     this.executor =
       store.kind === 'embedded'
         ? embeddedExecutor(store)
@@ -210,16 +216,8 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
     if (!d) throw new Error(`unknown job "${name}"`);
     await this.ready();
     let ran = 0;
-    let looked = false;
     for (;;) {
-      let [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
-      if (!fetched && !looked) {
-        // pg-boss takes `start_after < now()`, strictly, and PGlite's clock has millisecond
-        // resolution: a job sent in this millisecond is not due yet. Look once more in the next.
-        looked = true;
-        await sleep(2);
-        [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
-      }
+      const [fetched] = await this.boss.fetch<object>(name, { includeMetadata: true });
       if (!fetched) return ran;
       const job = toJob(fetched);
       ran++;
@@ -357,7 +355,7 @@ export class JobQueue<Jobs extends JobMap<Jobs> = Record<string, object>> {
   private executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
     // Closed: answer as pg-boss's own closed Db does (undefined), which its callers tolerate.
     if (this.closed) return Promise.resolve(undefined as never);
-    const result = this.statements.track(this.executor.executeSql(text, values));
+    const result = this.statements.track(this.executor.executeSql(text === this.fetchSql ? this.dueFetchSql : text, values));
     return result.catch((err) => {
       if (this.unawaited.has(text)) {
         this.onError(err);
