@@ -116,6 +116,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError: what is not one (a bug, a thrown value) is an unexpected error. */
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(500, []);
+}
+
 export class Api {
   constructor(private readonly token: string) {}
 

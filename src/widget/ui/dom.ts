@@ -1,6 +1,7 @@
 /**
- * A tiny DOM builder. Text always goes in as text nodes, never as HTML, so nothing the server,
- * the institution or the client configured can inject markup into the page.
+ * A tiny DOM builder, and a form field's error message. Text always goes in as text nodes, never
+ * as HTML, so nothing the server, the institution or the client configured can inject markup into
+ * the page.
  */
 
 type Child = Node | string | null | undefined | false;
@@ -28,3 +29,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 let ids = 0;
 /** A unique element id (labels, aria-describedby). */
 export const uid = (prefix: string) => `${prefix}-${++ids}`;
+
+/** Shows `message` under a form field and marks the field invalid. */
+export function setError(input: HTMLElement, error: HTMLElement, message: string): void {
+  error.textContent = message;
+  error.hidden = false;
+  input.setAttribute('aria-invalid', 'true');
+}
+
+export function clearError(input: HTMLElement, error: HTMLElement): void {
+  error.textContent = '';
+  error.hidden = true;
+  input.removeAttribute('aria-invalid');
+}

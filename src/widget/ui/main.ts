@@ -4,48 +4,23 @@
  * and options in the query string, results by redirect to the token's callback URLs) or inside
  * the iframe that belvo-widget-1-stable.js mounts (token and options by postMessage from the
  * client's page, results back the same way). Credentials only ever go to this page's own origin.
+ *
+ * This module is the page itself — its card, the institution list, how a connection ends, errors,
+ * leaving — and its boot. Logging in (login.ts) and an Open Finance consent (open-finance.ts) have
+ * screens of their own and reach the page only through an interface (WidgetPage, ConsentWidgetPage).
  */
-import { Api, ApiError, type ConsentAnswer, type ConsentPermission, type ErrorItem, type Institution, type Link, type SessionInfo } from './api.js';
+import { Api, ApiError, asApiError, type Institution, type Link, type SessionInfo } from './api.js';
+import { avatar } from './avatar.js';
 import { withQuery } from '../callback-url.js';
-import { cpfDigits, formatCpf, isValidCpf } from '../../documents/cpf.js';
 import { h, uid } from './dom.js';
 import { pickLocale, translator, type MessageKey, type Translate } from './i18n.js';
+import { Login } from './login.js';
+import { OpenFinanceConsent, type ConsentWidgetPage } from './open-finance.js';
 import { fromConfig, fromQuery, type WidgetOptions } from './options.js';
-import { qrImage } from './qr.js';
+import { MESSAGE_SOURCE, type Page, type ScreenOptions, type WidgetPage } from './widget-page.js';
 
-const SOURCE = 'vinculo-widget';
 /** Hosted mode: how long the success screen shows before the redirect to `callback_urls.success`. */
 const SUCCESS_REDIRECT_MS = 2500;
-
-type Page =
-  | '/loading'
-  | '/institutions'
-  | '/login'
-  | '/consent'
-  | '/consent-window'
-  | '/working'
-  | '/mfa'
-  | '/success'
-  | '/error'
-  | '/exit-survey'
-  | '/closed';
-
-const CONSENT_PERMISSIONS: readonly ConsentPermission[] = ['REGISTER', 'ACCOUNTS', 'CREDIT_CARDS'];
-const CONSENT_MONTHS = [12, 9, 6, 3] as const;
-
-/** What an Open Finance consent that did not end in a link says to the user, by error code. */
-const CONSENT_ERRORS: Record<string, MessageKey> = {
-  consent_rejected: 'errConsentRejected',
-  consent_failed: 'errConsentFailed',
-  login_error: 'errConsentRejected',
-  session_expired: 'errConsentExpired',
-  authentication_failed: 'errSession',
-  permission_denied: 'errNotAllowed',
-  institution_down: 'errDown',
-  institution_unavailable: 'errDown',
-  request_timeout: 'errTimeout',
-  too_many_sessions: 'errBusy',
-};
 
 interface Embedded {
   parentOrigin: string;
@@ -76,25 +51,24 @@ const RETRYABLE: Record<string, MessageKey> = {
   network_error: 'errNetwork',
 };
 
-const FIELD_CODES = new Set(['required', 'blank', 'null', 'invalid', 'min_length', 'max_length']);
-
-class Widget {
+class Widget implements WidgetPage, ConsentWidgetPage {
   private readonly card: HTMLElement;
   private readonly status: HTMLElement;
-  private page: Page = '/loading';
-  private institution: Institution | null = null;
+  page: Page = '/loading';
+  institution: Institution | null = null;
   private lastError: LastError | null = null;
   private finished = false;
-  /** Success: what "Done" (or the close button) does. */
+  /** Once finished: what "Done" (or the close button) does. */
   private done: (() => void) | null = null;
-  /** Non-secret values typed into the login form, kept when the form is shown again. */
-  private typed: Record<string, string> = {};
-  private session!: SessionInfo;
-  private api!: Api;
+  readonly typed: Record<string, string> = {};
+  session!: SessionInfo;
+  api!: Api;
   readonly t: Translate;
+  private readonly login = new Login(this);
+  readonly openFinance = new OpenFinanceConsent(this);
 
   constructor(
-    private readonly options: WidgetOptions,
+    readonly options: WidgetOptions,
     private readonly embedded: Embedded | null,
   ) {
     const locale = pickLocale(options.locale, navigator.languages ?? [navigator.language]);
@@ -123,7 +97,7 @@ class Widget {
       const inst = this.session.institution;
       if (!inst || !this.session.link) return this.fatal('unsupported_operation', 'The link cannot be updated');
       this.institution = inst;
-      return this.session.link.needs === 'token' ? this.showTokenUpdate() : this.showLogin(inst, false);
+      return this.session.link.needs === 'token' ? this.login.showTokenUpdate() : this.login.showLogin(inst, false);
     }
     return this.showInstitutions();
   }
@@ -137,7 +111,7 @@ class Widget {
 
   // ---- screens --------------------------------------------------------------------------------
 
-  private async showInstitutions(): Promise<void> {
+  async showInstitutions(): Promise<void> {
     this.institution = null;
     let list: Institution[];
     try {
@@ -216,384 +190,20 @@ class Widget {
 
   /** After an institution is chosen: its login form, or the consent screen of an Open Finance bank. */
   private pick(inst: Institution, canGoBack: boolean): void {
-    if (inst.integration_type === 'openbanking' && this.session.mode === 'connect') return this.showConsent(inst, canGoBack);
-    this.showLogin(inst, canGoBack);
+    if (inst.integration_type === 'openbanking' && this.session.mode === 'connect') return this.openFinance.showConsent(inst, canGoBack);
+    this.login.showLogin(inst, canGoBack);
   }
 
-  // ---- Open Finance consent -------------------------------------------------------------------
-
-  /** Sharing period last chosen (kept when the screen is shown again). */
-  private consentMonths = 12;
-
-  /**
-   * An Open Finance institution: what will be shared, for how long, for which CPF; "Continue"
-   * starts the consent and sends the user to the bank, whose pages confirm it.
-   */
-  private showConsent(inst: Institution, canGoBack: boolean, problem?: { document?: string }): void {
-    this.institution = inst;
-    const config = this.session.widget.consent ?? {};
-    const permissions = config.permissions ?? CONSENT_PERMISSIONS;
-    const fromToken = config.identification_info?.[0]?.number;
-    const months = h(
-      'select',
-      { id: 'consent-months', name: 'months' },
-      CONSENT_MONTHS.map((n) => h('option', { value: String(n), selected: n === this.consentMonths }, this.t('months', { n }))),
-    );
-    const docError = h('p', { class: 'field-error', id: 'consent-document-error', hidden: true });
-    const doc = h('input', {
-      id: 'consent-document',
-      name: 'document',
-      type: 'text',
-      inputmode: 'numeric',
-      autocomplete: 'off',
-      placeholder: '000.000.000-00',
-      required: !fromToken,
-      readonly: Boolean(fromToken),
-      'aria-describedby': 'consent-document-error',
-    });
-    doc.value = fromToken ? formatCpf(fromToken) : (this.typed.document ?? '');
-    doc.addEventListener('input', () => clearError(doc, docError));
-    if (problem?.document) setError(doc, docError, problem.document);
-    const terms = config.terms_and_conditions_url ?? this.session.widget.branding.company_terms_url;
-    const submit = () => {
-      let document: string | undefined;
-      if (!fromToken) {
-        const value = doc.value.trim();
-        if (!isValidCpf(value)) {
-          setError(doc, docError, this.t(value ? 'consentCpfInvalid' : 'required'));
-          doc.focus();
-          return;
-        }
-        this.typed.document = value;
-        document = cpfDigits(value)!;
-      }
-      this.consentMonths = Number(months.value);
-      // Banks refuse to be framed: inside a frame the bank opens in a new window, opened now while
-      // the click still allows a pop-up (it is pointed at the bank once the server answers).
-      const framed = window.top !== window.self;
-      const popup = framed ? window.open('', '_blank') : null;
-      void this.startConsent(inst, canGoBack, {
-        institution: inst.name,
-        months: this.consentMonths,
-        ...(document ? { document } : {}),
-        ...(this.options.access_mode ? { access_mode: this.options.access_mode } : {}),
-        ...(this.options.external_id ? { external_id: this.options.external_id } : {}),
-      }, framed, popup);
-    };
-    const form = h(
-      'form',
-      { id: 'consent-form', class: 'form', novalidate: true, onsubmit: (e: SubmitEvent) => (e.preventDefault(), submit()) },
-      h('h2', { class: 'label', id: 'consent-shares' }, this.t('consentShares')),
-      h(
-        'ul',
-        { id: 'consent-permissions', class: 'permissions', 'aria-labelledby': 'consent-shares' },
-        permissions.map((p) => h('li', { 'data-permission': p }, this.t(`perm${p}`))),
-      ),
-      h('div', { class: 'field' }, h('label', { for: 'consent-months', class: 'label' }, this.t('consentDuration')), months),
-      h('div', { class: 'field' }, h('label', { for: 'consent-document', class: 'label' }, this.t('consentCpf')), doc, docError),
-      terms
-        ? h('p', { class: 'terms' }, `${this.t('consentTermsText')} `, h('a', { id: 'consent-terms', href: terms, target: '_blank', rel: 'noopener noreferrer' }, this.t('termsLink')))
-        : null,
-      h('button', { type: 'submit', class: 'primary', id: 'consent-continue' }, this.t('continue')),
-    );
-    this.show('/consent', [
-      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t('consentHint', { institution: inst.display_name }))),
-      form,
-    ], {
-      title: this.t('consentTitle', { institution: inst.display_name }),
-      back: canGoBack ? () => this.showInstitutions() : undefined,
-      focus: problem?.document ? doc : undefined,
-    });
-  }
-
-  private async startConsent(
-    inst: Institution,
-    canGoBack: boolean,
-    body: { institution: string; months: number; document?: string; access_mode?: string; external_id?: string },
-    framed: boolean,
-    popup: Window | null,
-  ): Promise<void> {
-    this.working(this.t('redirecting', { institution: inst.display_name }));
-    let url: string;
-    try {
-      url = (await this.api.startConsent(body)).redirect_url;
-    } catch (err) {
-      popup?.close();
-      const e = asApiError(err);
-      this.recordError(e);
-      if (e.items.some((i) => i.field === 'document')) return this.showConsent(inst, canGoBack, { document: this.t('consentCpfInvalid') });
-      return this.fail(e, () => this.showConsent(inst, canGoBack));
-    }
-    if (!framed) {
-      location.assign(url);
-      return;
-    }
-    const open = popup && !popup.closed ? popup : null;
-    if (open) open.location.href = url;
-    this.showConsentWindow(inst, url, open);
-  }
-
-  /** Framed: the bank is in another window; its callback page tells this one how it ended. */
-  private showConsentWindow(inst: Institution, url: string, popup: Window | null): void {
-    let current = popup;
-    const onMessage = (e: MessageEvent) => {
-      const msg = e.data as { source?: string; type?: string; answer?: ConsentAnswer } | null;
-      if (e.origin !== location.origin || !current || e.source !== current) return;
-      if (msg?.source !== 'vinculo-consent' || msg.type !== 'consent-result' || !msg.answer) return;
-      window.removeEventListener('message', onMessage);
-      current.postMessage({ source: SOURCE, type: 'consent-ack' }, location.origin);
-      if (this.page === '/consent-window') this.consentAnswer(inst, msg.answer);
-    };
-    window.addEventListener('message', onMessage);
-    const blocked = h('p', { class: 'alert', role: 'alert', hidden: popup !== null }, this.t('consentPopupBlocked'));
-    const openAgain = () => {
-      current = window.open(url, '_blank');
-      blocked.hidden = current !== null;
-    };
-    this.show('/consent-window', [
-      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t('consentWindowHint', { institution: inst.display_name }))),
-      blocked,
-      h('button', { type: 'button', class: 'primary', id: 'consent-open-again', onclick: openAgain }, this.t('consentOpenAgain', { institution: inst.display_name })),
-      h('button', { type: 'button', class: 'secondary', onclick: () => this.exit() }, this.t('exit')),
-    ], { title: this.t('consentWindowTitle', { institution: inst.display_name }) });
-  }
-
-  private consentAnswer(inst: Institution, answer: ConsentAnswer): void {
-    if (answer.outcome === 'success' && answer.link) return this.success({ id: answer.link, institution: answer.institution, status: 'valid' });
-    const error = answer.last_encountered_error ?? { code: 'unexpected_error', message: '' };
-    this.recordError(new ApiError(400, [error]));
-    const key = CONSENT_ERRORS[error.code] ?? 'errGeneric';
-    this.showError(this.t(key, { institution: inst.display_name }), key === 'errSession' || key === 'errNotAllowed' ? null : () => this.showConsent(inst, true));
-  }
-
-  /**
-   * Hosted page without callback URLs, back from the bank (`/widget/#consent=success|error`):
-   * the consent's result, with no token (the session ended with the connection).
-   */
-  showConsentResult(result: URLSearchParams): void {
-    this.finished = true;
-    this.done = () => this.showClosed(this.t(result.get('consent') === 'success' ? 'successTitle' : 'closedTitle'));
-    if (result.get('consent') === 'success') {
-      this.show('/success', [
-        h('div', { class: 'success-mark', 'aria-hidden': 'true' }, '✓'),
-        h('p', { class: 'lead' }, this.t('consentSuccessHint')),
-        h('button', { type: 'button', class: 'primary', onclick: this.done }, this.t('done')),
-      ], { title: this.t('successTitle') });
-      return;
-    }
-    const code = result.get('code') ?? 'unexpected_error';
-    this.lastError = { code, message: '' };
-    this.show('/error', [
-      h('p', { class: 'alert', role: 'alert' }, this.t(CONSENT_ERRORS[code] ?? 'errGeneric', { institution: result.get('institution') ?? '' })),
-      h('button', { type: 'button', class: 'secondary', onclick: this.done }, this.t('close')),
-    ], { title: this.t('errorTitle') });
-  }
-
-  /** The login form, built from the institution's `form_fields` (update mode: its password fields only). */
-  private showLogin(inst: Institution, canGoBack: boolean, problem?: { alert?: string; fields?: Record<string, string> }): void {
-    this.institution = inst;
-    const update = this.session.mode === 'update';
-    const fields = update ? inst.form_fields.filter((f) => f.type === 'password') : inst.form_fields;
-    if (update && fields.length === 0) return this.showTokenUpdate();
-    const controls: { field: (typeof fields)[number]; input: HTMLInputElement | HTMLSelectElement; error: HTMLElement }[] = [];
-    const rows = fields.map((field) => {
-      const id = uid(field.name);
-      const errorId = `${id}-error`;
-      const hintId = `${id}-hint`;
-      const error = h('p', { class: 'field-error', id: errorId, hidden: true });
-      let input: HTMLInputElement | HTMLSelectElement;
-      if (field.type === 'select') {
-        input = h(
-          'select',
-          { id, name: field.name, required: true },
-          h('option', { value: '' }, field.placeholder || field.label),
-          (field.values ?? []).map((v) => h('option', { value: v.code }, v.label)),
-        );
-      } else {
-        input = h('input', {
-          id,
-          name: field.name,
-          type: field.type === 'password' ? 'password' : 'text',
-          autocomplete: field.type === 'password' ? (update ? 'new-password' : 'current-password') : 'username',
-          autocapitalize: 'none',
-          spellcheck: 'false',
-          placeholder: field.placeholder,
-          required: true,
-          'aria-describedby': `${hintId} ${errorId}`,
-        });
-      }
-      if (field.type !== 'password' && this.typed[field.name]) input.value = this.typed[field.name];
-      input.addEventListener(field.type === 'select' ? 'change' : 'input', () => clearError(input, error));
-      const message = problem?.fields?.[field.name];
-      if (message) setError(input, error, message);
-      controls.push({ field, input, error });
-      return h(
-        'div',
-        { class: 'field' },
-        h('label', { for: id, class: 'label' }, field.label),
-        input,
-        h('p', { class: 'sr-only', id: hintId }, field.validation_message),
-        error,
-      );
-    });
-    const alert = problem?.alert ? h('p', { class: 'alert', role: 'alert' }, problem.alert) : null;
-    const terms = this.session.widget.branding.company_terms_url;
-    const company = this.session.widget.branding.company_name;
-    const form = h(
-      'form',
-      { class: 'form', novalidate: true, onsubmit: (e: SubmitEvent) => (e.preventDefault(), void submit()) },
-      alert,
-      rows,
-      terms
-        ? h('p', { class: 'terms' }, company ? `${this.t('terms', { company })} ` : '', h('a', { href: terms, target: '_blank', rel: 'noopener noreferrer' }, this.t('termsLink')))
-        : null,
-      h('button', { type: 'submit', class: 'primary' }, this.t(update ? 'continue' : 'connect')),
-    );
-    const submit = async () => {
-      const values: Record<string, string> = {};
-      let firstBad: HTMLElement | null = null;
-      // The chosen document type's own rule applies to the document number (the username).
-      const select = controls.find((c) => c.field.values?.length);
-      const docType = select?.field.values?.find((v) => v.code === select.input.value);
-      for (const { field, input, error } of controls) {
-        const value = field.type === 'password' ? input.value : input.value.trim();
-        let message: string | null = null;
-        if (value === '') message = this.t('required');
-        else if (!safeTest(field.validation, value)) message = field.validation_message || this.t('required');
-        else if (field.name === 'username' && docType?.validation && !safeTest(docType.validation, value)) {
-          message = docType.validation_message || field.validation_message;
-        }
-        if (message) {
-          setError(input, error, message);
-          firstBad ??= input;
-        } else {
-          clearError(input, error);
-          values[field.name] = value;
-          if (field.type !== 'password') this.typed[field.name] = value;
-        }
-      }
-      if (firstBad) {
-        firstBad.focus();
-        return;
-      }
-      this.working(this.t('connecting', { institution: inst.display_name }));
-      const again = (p?: { alert?: string; fields?: Record<string, string> }) => this.showLogin(inst, canGoBack, p);
-      try {
-        const link = update
-          ? await this.api.update(this.session.link!.id, values)
-          : await this.api.register({
-              institution: inst.name,
-              ...values,
-              ...(this.options.access_mode ? { access_mode: this.options.access_mode } : {}),
-              ...(this.options.external_id ? { external_id: this.options.external_id } : {}),
-            });
-        this.success(link);
-      } catch (err) {
-        this.onLoginError(err, again);
-      }
-    };
-    this.show('/login', [
-      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t(update ? 'updateHint' : 'loginHint', { institution: inst.display_name }))),
-      form,
-    ], {
-      title: this.t(update ? 'updateTitle' : 'loginTitle', { institution: inst.display_name }),
-      back: canGoBack ? () => this.showInstitutions() : undefined,
-      focus: alert
-        ? (controls.find((c) => c.field.type === 'password')?.input ?? null)
-        : (controls.find((c) => problem?.fields?.[c.field.name])?.input ?? undefined),
-    });
-  }
-
-  /** Update mode for a `token_required` link: log in again so the institution asks for its token. */
-  private showTokenUpdate(): void {
-    const inst = this.institution!;
-    const go = async () => {
-      this.working(this.t('connecting', { institution: inst.display_name }));
-      try {
-        this.success(await this.api.reconnect(this.session.link!.id));
-      } catch (err) {
-        this.onLoginError(err, () => this.showTokenUpdate());
-      }
-    };
-    this.show('/login', [
-      h('div', { class: 'institution-header' }, avatar(inst), h('p', { class: 'lead' }, this.t('tokenUpdateHint', { institution: inst.display_name }))),
-      h('button', { type: 'button', class: 'primary', onclick: () => void go() }, this.t('continue')),
-    ], { title: this.t('updateTitle', { institution: inst.display_name }) });
-  }
-
-  /** The institution asks for a token (numeric input) or a confirmation elsewhere (QR / push). */
-  private showMfa(challenge: ErrorItem, restart: () => void, alert?: string): void {
-    const inst = this.institution!;
-    const data = challenge.token_generation_data ?? { instructions: '', type: 'numeric', value: '', expects_user_input: true };
-    const resume = async (token?: string) => {
-      this.working(this.t('verifying'));
-      try {
-        this.success(await this.api.resume({ session: challenge.session!, link: challenge.link!, ...(token ? { token } : {}) }));
-      } catch (err) {
-        const e = asApiError(err);
-        this.recordError(e);
-        if (e.code === 'token_required' && e.first?.session) return this.showMfa(e.first, restart);
-        if (e.code === 'login_error') return this.showMfa(challenge, restart, this.t('errToken'));
-        this.fail(e, restart);
-      }
-    };
-    const intro = data.instructions ? h('p', { class: 'lead', id: uid('instructions') }, data.instructions) : null;
-    const alertEl = alert ? h('p', { class: 'alert', role: 'alert' }, alert) : null;
-    if (!data.expects_user_input) {
-      this.show('/mfa', [
-        h('div', { class: 'institution-header' }, avatar(inst), intro),
-        alertEl,
-        data.value ? h('div', { class: 'qr-box' }, qrImage(data.value, this.t('qrAlt', { institution: inst.display_name }))) : null,
-        h('button', { type: 'button', class: 'primary', onclick: () => void resume() }, this.t('qrDone')),
-      ], { title: this.t('qrTitle') });
-      return;
-    }
-    const id = uid('token');
-    const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
-    const input = h('input', {
-      id,
-      name: 'token',
-      type: 'text',
-      inputmode: data.type === 'numeric' ? 'numeric' : 'text',
-      autocomplete: 'one-time-code',
-      required: true,
-      'aria-describedby': [intro?.id, `${id}-error`].filter(Boolean).join(' '),
-    });
-    const form = h(
-      'form',
-      {
-        class: 'form',
-        novalidate: true,
-        onsubmit: (e: SubmitEvent) => {
-          e.preventDefault();
-          const token = input.value.trim();
-          if (!token) {
-            setError(input, error, this.t('required'));
-            input.focus();
-            return;
-          }
-          void resume(token);
-        },
-      },
-      alertEl,
-      h('div', { class: 'field' }, h('label', { for: id, class: 'label' }, this.t('mfaCodeLabel')), input, error),
-      h('button', { type: 'submit', class: 'primary' }, this.t('verify')),
-    );
-    this.show('/mfa', [h('div', { class: 'institution-header' }, avatar(inst), intro), form], {
-      title: this.t('mfaTitle'),
-      focus: alert ? input : undefined,
-    });
-  }
-
-  private working(text: string): void {
+  working(text: string): void {
     this.show('/working', [h('div', { class: 'working' }, h('div', { class: 'spinner', 'aria-hidden': 'true' }), h('p', {}, text))], {
       title: false,
     });
     this.announce(text);
   }
 
-  private success(link: Link): void {
-    this.finished = true;
+  // ---- outcomes -------------------------------------------------------------------------------
+
+  success(link: Link): void {
     const inst = this.institution!;
     const update = this.session.mode === 'update';
     const url = this.session.widget.callback_urls.success;
@@ -603,7 +213,7 @@ class Widget {
       else if (target) location.assign(target);
       else this.showClosed(this.t(update ? 'successUpdatedTitle' : 'successTitle'));
     };
-    this.done = done;
+    this.finish(done);
     this.show('/success', [
       h('div', { class: 'success-mark', 'aria-hidden': 'true' }, '✓'),
       h('p', { class: 'lead' }, this.t(update ? 'successUpdatedHint' : 'successHint', { institution: inst.display_name })),
@@ -613,7 +223,7 @@ class Widget {
     else if (target) setTimeout(() => location.assign(target), SUCCESS_REDIRECT_MS);
   }
 
-  private showError(message: string, retry: (() => void) | null): void {
+  showError(message: string, retry: (() => void) | null): void {
     this.show('/error', [
       h('p', { class: 'alert', role: 'alert' }, message),
       retry ? h('button', { type: 'button', class: 'primary', onclick: retry }, this.t('tryAgain')) : null,
@@ -621,31 +231,19 @@ class Widget {
     ], { title: this.t('errorTitle') });
   }
 
-  private showClosed(title: string): void {
+  showClosed(title: string): void {
     this.show('/closed', [h('p', { class: 'lead' }, this.t('closeWindow'))], { title, close: false });
+  }
+
+  finish(done: () => void): void {
+    this.finished = true;
+    this.done = done;
   }
 
   // ---- errors ---------------------------------------------------------------------------------
 
-  /** After a register, update or reconnect: MFA, the form again with what was wrong, or an error screen. */
-  private onLoginError(err: unknown, again: (problem?: { alert?: string; fields?: Record<string, string> }) => void): void {
-    const e = asApiError(err);
-    if (e.code === 'token_required' && e.first?.session) {
-      this.recordError(e);
-      return this.showMfa(e.first, () => again());
-    }
-    this.recordError(e);
-    if (e.code === 'login_error') return again({ alert: this.t('errLogin') });
-    if (FIELD_CODES.has(e.code) && e.items.every((i) => i.field)) {
-      const fields: Record<string, string> = {};
-      for (const i of e.items) fields[i.field!] = this.institution?.form_fields.find((f) => f.name === i.field)?.validation_message || i.message;
-      return again({ fields });
-    }
-    this.fail(e, () => again());
-  }
-
-  /** Any other failure: a fatal one ends the session, the rest can be retried. */
-  private fail(err: unknown, retry: () => void): void {
+  /** A failure a screen does not handle itself: a fatal one ends the session, the rest can be retried. */
+  fail(err: unknown, retry: () => void): void {
     const e = asApiError(err);
     this.recordError(e);
     const fatal = FATAL[e.code];
@@ -659,7 +257,7 @@ class Widget {
   }
 
   /** Remembers the error for onExit / the exit redirect, and reports it as an ERROR event. */
-  private recordError(e: ApiError): void {
+  recordError(e: ApiError): void {
     if (e.code === 'token_required') return;
     this.lastError = { code: e.code, message: e.first?.message ?? e.message };
     this.event('ERROR', e.first?.request_id ?? null, {
@@ -723,7 +321,7 @@ class Widget {
   }
 
   /** Belvo's onExit data; hosted: the exit redirect with `last_encountered_error` and `institution`. */
-  private exit(reason?: MessageKey): void {
+  exit(reason?: MessageKey): void {
     const institution = this.institution?.name ?? null;
     const data = {
       last_encountered_error: this.lastError,
@@ -738,11 +336,7 @@ class Widget {
   // ---- plumbing -------------------------------------------------------------------------------
 
   /** Replaces the card's content: header (back, brand, close), the screen, footer; moves focus; reports PAGE_LOAD. */
-  private show(
-    page: Page,
-    body: (Node | null)[],
-    opts: { title: string | false; back?: () => void; focus?: HTMLElement | null; close?: boolean },
-  ): void {
+  show(page: Page, body: (Node | null)[], opts: ScreenOptions): void {
     const from = this.page;
     this.page = page;
     const brand = this.session?.widget.branding;
@@ -776,56 +370,16 @@ class Widget {
   }
 
   private post(message: Record<string, unknown>): void {
-    if (this.embedded) window.parent.postMessage({ source: SOURCE, ...message }, this.embedded.parentOrigin);
+    if (this.embedded) window.parent.postMessage({ source: MESSAGE_SOURCE, ...message }, this.embedded.parentOrigin);
   }
 }
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-function avatar(inst: Institution): HTMLElement {
-  const src = inst.icon_logo ?? inst.logo;
-  if (src) return h('img', { class: 'avatar', src, alt: '' });
-  const initials = inst.display_name
-    .split(/\s+/)
-    .map((w) => w[0])
-    .join('')
-    .slice(0, 2)
-    .toUpperCase();
-  const el = h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials);
-  el.style.backgroundColor = inst.primary_color;
-  return el;
-}
-
-function setError(input: HTMLElement, error: HTMLElement, message: string): void {
-  error.textContent = message;
-  error.hidden = false;
-  input.setAttribute('aria-invalid', 'true');
-}
-
-function clearError(input: HTMLElement, error: HTMLElement): void {
-  error.textContent = '';
-  error.hidden = true;
-  input.removeAttribute('aria-invalid');
-}
-
-/** The institution's regex; a pattern the browser cannot compile is left to the server to check. */
-function safeTest(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return true;
-  }
-}
-
 /** Case- and accent-insensitive text for search. */
 function fold(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
 }
-
-function asApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError(500, []);
-}
-
 
 // ---- boot ---------------------------------------------------------------------------------------
 
@@ -836,7 +390,7 @@ function boot(): void {
     const consent = new URLSearchParams(location.hash.slice(1));
     if (consent.get('consent') === 'success' || consent.get('consent') === 'error') {
       history.replaceState(history.state, '', `${location.pathname}${location.search}`);
-      new Widget(fromQuery(params), null).showConsentResult(consent);
+      new Widget(fromQuery(params), null).openFinance.showConsentResult(consent);
       return;
     }
     const token = params.get('access_token');
@@ -867,14 +421,14 @@ function boot(): void {
   const timer = setTimeout(() => void widget.start(null), 15_000);
   window.addEventListener('message', function onInit(e: MessageEvent) {
     const msg = e.data as { source?: string; type?: string; accessToken?: unknown; config?: unknown } | null;
-    if (e.source !== window.parent || e.origin !== parentOrigin || msg?.source !== SOURCE || msg.type !== 'init') return;
+    if (e.source !== window.parent || e.origin !== parentOrigin || msg?.source !== MESSAGE_SOURCE || msg.type !== 'init') return;
     window.removeEventListener('message', onInit);
     clearTimeout(timer);
     const config = msg.config && typeof msg.config === 'object' ? (msg.config as Record<string, unknown>) : {};
     const embedded = new Widget(fromConfig(config), { parentOrigin });
     void embedded.start(typeof msg.accessToken === 'string' ? msg.accessToken : null);
   });
-  window.parent.postMessage({ source: SOURCE, type: 'ready' }, parentOrigin);
+  window.parent.postMessage({ source: MESSAGE_SOURCE, type: 'ready' }, parentOrigin);
 }
 
 boot();
