@@ -1,7 +1,7 @@
 /**
  * Where sandbox users spend money, per country: everyday merchants (picked at random each day,
  * by weight) and recurring bills (a fixed day each month). Amounts are in the country's own
- * currency at 2024 prices; `bank.ts` scales them with a yearly inflation factor so data stays
+ * currency at 2024 prices; `bank-drafts.ts` scales them by `priceIndex` (calendar) so data stays
  * plausible in later years. Categories and subcategories are values of Belvo's enums.
  */
 import type { Country } from './people.js';
