@@ -11,9 +11,10 @@
  * - `bnk100` (Belvo's sandbox user, any case) gets the "full" banking dataset.
  *
  * Modules: `random` (seeded PRNG), `calendar` (day arithmetic), `window` (date filters), `documents` and `people`
- * (identifiers, names, addresses), `merchants`, `bank-plan` / `bank-ledger` / `bank` (accounts,
- * transactions, balances, owners), `fiscal-taxpayer` / `fiscal-invoices` / `fiscal` with
- * `cfdi-xml` (invoices, tax returns, tax status, compliance), `employment`, and `pdf`.
+ * (identifiers, names, addresses), `merchants`, `bank-plan` / `bank-ledger` / `bank-drafts` /
+ * `bank-labels` / `bank` (accounts, transactions, balances, owners), `fiscal` and its `fiscal-*`
+ * modules with `cfdi-xml` (invoices, tax returns, tax status, compliance; map in fiscal.ts),
+ * `employment`, and `pdf`.
  */
 import type { ExtractRequest, ExtractedRecord, ResourceName } from '../../connector.js';
 import { VinculoError } from '../../../errors.js';
