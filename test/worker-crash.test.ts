@@ -299,18 +299,22 @@ describePostgres('worker crash (real processes) [postgres]', () => {
     const passed = (slot: number, t: number) => (t < slot ? 0 : Math.floor((t - slot) / PERIOD) + 1);
     for (const id of ids) {
       const slot = slots.get(id)!;
-      const jobs = (await jobsOf('link-refresh', 'linkId', id)).filter((j) => j.data.reason === 'scheduled');
-      // Each slot due by the end of the week ran once (a slot that came due in real time while
-      // checking may have run or not yet), and none ran twice.
+      const scheduled = (await jobsOf('link-refresh', 'linkId', id)).filter((j) => j.data.reason === 'scheduled');
+      // A claim holds a link for CLAIM_GUARD_MS on its tenant's clock: a day's advance while a
+      // claimed job still waits in the queue (a loaded machine) claims the link again. One of the
+      // two jobs then finds its claim overtaken and ends `skipped`, without refreshing.
+      for (const j of scheduled) {
+        assert.equal(j.state, 'completed');
+        assert.equal(j.retry_count, 0);
+        assert.ok(['refreshed', 'skipped'].includes(j.output?.value), `link ${id}: ${JSON.stringify(j.output)}`);
+      }
+      const jobs = scheduled.filter((j) => j.output?.value === 'refreshed');
+      // Each slot due by the end of the week was refreshed once (a slot that came due in real time
+      // while checking may have been or not yet), and none twice.
       const low = passed(slot, end);
       const high = passed(slot, checked);
       assert.ok(low >= 1, `link ${id}: slot ${new Date(slot).toISOString()} within the week`);
       assert.ok(jobs.length >= low && jobs.length <= high, `link ${id}: ${jobs.length} scheduled refresh(es) for ${low} slot(s)`);
-      for (const j of jobs) {
-        assert.equal(j.state, 'completed');
-        assert.equal(j.retry_count, 0);
-        assert.deepEqual(j.output, { value: 'refreshed' });
-      }
       // Run on the clock as moved (not a worker's stale copy of it), and the link keeps its slot.
       const row = await linkRow(id);
       const last = slot + (jobs.length - 1) * PERIOD;
