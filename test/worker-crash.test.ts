@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { type Client, type Harness, startHarness, TEST_MASTER_KEY } from './helpers/harness.js';
-import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
+import { type Client, type Harness, startWorkerHarness, TEST_MASTER_KEY } from './helpers/harness.js';
+import { waitFor, type Receiver } from './helpers/receiver.js';
 import { describePostgres } from './helpers/stores.js';
 
 /**
@@ -142,7 +142,7 @@ describePostgres('worker crash (real processes) [postgres]', () => {
                 where id = ${jobId}::uuid and state = 'active'`.execute(db());
     }
     await waitFor('maintenance to fail the dead job and schedule its retry', async () => (await jobState(jobId)) !== 'active', REAL_TIME ? 120_000 : 15_000);
-    if (!REAL_TIME) await sql`update pgboss.job set start_after = now() - interval '1 second' where id = ${jobId}::uuid and state = 'retry'`.execute(db());
+    if (!REAL_TIME) await sql`update pgboss.job set start_after = now() where id = ${jobId}::uuid and state = 'retry'`.execute(db());
     await waitFor('the retried job to complete', async () => (await jobState(jobId)) === 'completed', REAL_TIME ? 120_000 : 30_000).catch(async (err) => {
       const row = (await sql`select state, retry_count, started_on, start_after, output from pgboss.job where id = ${jobId}::uuid`.execute(db())).rows[0];
       throw new Error(`${(err as Error).message}; the job: ${JSON.stringify(row)}`);
@@ -150,12 +150,7 @@ describePostgres('worker crash (real processes) [postgres]', () => {
   };
 
   before(async () => {
-    h = await startHarness('postgres', { VINCULO_JOB_TIMEOUT_SECONDS: String(JOB_TIMEOUT_SECONDS) }, { workers: false });
-    url = h.vinculo.store.url!;
-    receiver = await startReceiver();
-    c = await h.newClient();
-    const endpoint = await c.request('POST', '/api/webhooks/', { url: receiver.url });
-    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    ({ h, url, receiver, c } = await startWorkerHarness({ VINCULO_JOB_TIMEOUT_SECONDS: String(JOB_TIMEOUT_SECONDS) }));
   });
 
   after(async () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import { type Client, type Harness, startHarness, TEST_MASTER_KEY } from './helpers/harness.js';
+import { type Client, type Harness, startWorkerHarness, TEST_MASTER_KEY } from './helpers/harness.js';
 import { assertError } from './helpers/links.js';
 import { find, parseMetrics, total } from './helpers/metrics.js';
-import { startReceiver, waitFor, type Receiver } from './helpers/receiver.js';
+import { waitFor, type Receiver } from './helpers/receiver.js';
 import { killChildren, startWorker, stopServer, type Server } from './helpers/server-process.js';
 import { describePostgres } from './helpers/stores.js';
 
@@ -28,12 +28,7 @@ describePostgres('vinculo worker: /healthz, /readyz and /metrics on VINCULO_WORK
   const env = (more: Record<string, string> = {}) => ({ DATABASE_URL: url, VINCULO_MASTER_KEY: TEST_MASTER_KEY, VINCULO_JOB_POLL_SECONDS: '0.5', ...more });
 
   before(async () => {
-    h = await startHarness('postgres', {}, { workers: false });
-    url = h.vinculo.store.url!;
-    receiver = await startReceiver();
-    c = await h.newClient();
-    const endpoint = await c.request('POST', '/api/webhooks/', { url: receiver.url });
-    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    ({ h, url, receiver, c } = await startWorkerHarness());
   });
   after(async () => {
     await killChildren();

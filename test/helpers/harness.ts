@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logging.js';
 import { createVinculo, type Vinculo } from '../../src/server.js';
 import { checkExchange } from './openapi.js';
 import { vinculoDocumentCheck, type DocumentCheck } from './vinculo-openapi.js';
+import { startReceiver, type Receiver } from './receiver.js';
 import { freshStore, STORES, type StoreName } from './stores.js';
 
 export interface Response<T = any> {
@@ -251,4 +252,17 @@ export function describeStores(
       suite(() => harness);
     });
   }
+}
+
+/**
+ * The set-up of the suites whose workers are real `vinculo worker` processes on `url`: a
+ * PostgreSQL harness that runs none itself, and one client whose webhooks go to a receiver.
+ */
+export async function startWorkerHarness(env: Record<string, string> = {}): Promise<{ h: Harness; url: string; receiver: Receiver; c: Client }> {
+  const h = await startHarness('postgres', env, { workers: false });
+  const receiver = await startReceiver();
+  const c = await h.newClient();
+  const endpoint = await c.request('POST', '/api/webhooks/', { url: receiver.url });
+  assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+  return { h, url: h.vinculo.store.url!, receiver, c };
 }
